@@ -1,0 +1,39 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Module layout (data flows one way, see README "Architecture"):
+//   MRT         wire formats: framing, records, BGP UPDATE, route elements, writer. No dependencies.
+//   MRTFormat   text renderings of elements: bgpdump -m, JSON lines, PSV.       -> MRT
+//   MRTArchive  byte sources: plain, gzip, bzip2 (by magic), stdin, prefetching. -> MRT, zlib, libbz2
+//   BlackoutCLI the commands (swift-argument-parser), thin calls into the libraries
+//   blackout    the executable: main.swift only
+let package = Package(
+    name: "Blackout",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "blackout", targets: ["blackout"]),
+        .library(name: "MRT", targets: ["MRT"]),
+        .library(name: "MRTArchive", targets: ["MRTArchive"]),
+        .library(name: "MRTFormat", targets: ["MRTFormat"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CBzip2", path: "Sources/CBzip2", providers: [.apt(["libbz2-dev"])]),
+        .target(name: "MRT"),
+        .target(name: "MRTFormat", dependencies: ["MRT"]),
+        .target(name: "MRTArchive", dependencies: ["MRT", "CZlib", "CBzip2"]),
+        .target(
+            name: "BlackoutCLI",
+            dependencies: [
+                "MRT", "MRTFormat", "MRTArchive",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "blackout", dependencies: ["BlackoutCLI"]),
+        .testTarget(name: "MRTTests", dependencies: ["MRT", "MRTFormat", "MRTArchive"]),
+        .testTarget(name: "BlackoutTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "BlackoutCLI"]),
+    ]
+)

@@ -1,0 +1,114 @@
+import Foundation
+import MRT
+
+/// Reads an inner source on a background thread, a few chunks ahead of the consumer.
+///
+/// Decompressing bzip2 costs more than decoding MRT, so with the two on separate cores
+/// the total time approaches the decompression time alone. The queue is bounded, so
+/// memory stays at `depth` chunks however large the file.
+public final class PrefetchSource: ByteSource {
+    private final class Shared: @unchecked Sendable {
+        // Guarded by `condition`.
+        let condition = NSCondition()
+        var filled: [[UInt8]] = []
+        var spare: [[UInt8]] = []
+        var finished = false
+        var failure: (any Error)?
+        var cancelled = false
+    }
+
+    private let shared = Shared()
+    private var current: [UInt8] = []
+    private var position = 0
+    private var failed = false
+
+    public init(_ inner: ByteSource, chunkSize: Int = 1 << 20, depth: Int = 4) {
+        let shared = self.shared
+        let box = UncheckedBox(inner)
+        let thread = Thread {
+            let inner = box.value
+            while true {
+                shared.condition.lock()
+                while shared.filled.count >= depth && !shared.cancelled { shared.condition.wait() }
+                if shared.cancelled {
+                    shared.condition.unlock()
+                    return
+                }
+                var chunk = shared.spare.popLast() ?? [UInt8](repeating: 0, count: chunkSize)
+                shared.condition.unlock()
+
+                if chunk.count < chunkSize { chunk.append(contentsOf: repeatElement(0, count: chunkSize - chunk.count)) }
+                var used = 0
+                var failure: (any Error)?
+                var ended = false
+                chunk.withUnsafeMutableBytes { buf in
+                    while used < chunkSize {
+                        do {
+                            let n = try inner.read(into: UnsafeMutableRawBufferPointer(rebasing: buf[used...]))
+                            if n == 0 { ended = true; break }
+                            used += n
+                        } catch {
+                            failure = error
+                            break
+                        }
+                    }
+                }
+                chunk.removeLast(chunkSize - used)
+
+                shared.condition.lock()
+                if used > 0 { shared.filled.append(chunk) }
+                if ended || failure != nil {
+                    shared.failure = failure
+                    shared.finished = true
+                }
+                shared.condition.broadcast()
+                let stop = shared.finished
+                shared.condition.unlock()
+                if stop { return }
+            }
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    deinit {
+        shared.condition.lock()
+        shared.cancelled = true
+        shared.condition.broadcast()
+        shared.condition.unlock()
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        if position == current.count {
+            shared.condition.lock()
+            while shared.filled.isEmpty && !shared.finished { shared.condition.wait() }
+            if shared.filled.isEmpty {
+                let failure = shared.failure
+                shared.failure = nil
+                shared.condition.unlock()
+                if let failure { throw failure }
+                return 0
+            }
+            let next = shared.filled.removeFirst()
+            if current.count > 0 {
+                current.removeAll(keepingCapacity: true)
+                if shared.spare.count < 2 { shared.spare.append(current) }
+            }
+            current = next
+            position = 0
+            shared.condition.broadcast()
+            shared.condition.unlock()
+        }
+        let n = min(buffer.count, current.count - position)
+        current.withUnsafeBytes { base.copyMemory(from: $0.baseAddress! + position, byteCount: n) }
+        position += n
+        return n
+    }
+}
+
+/// Carries a non-Sendable value into the prefetch thread, which then owns it alone.
+private struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

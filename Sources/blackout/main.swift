@@ -1,0 +1,3 @@
+import BlackoutCLI
+
+await Blackout.main()
