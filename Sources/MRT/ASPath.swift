@@ -155,3 +155,40 @@ extension ByteSink {
         }
     }
 }
+
+extension ByteSink {
+    /// Writes an AS_PATH straight from its wire form (validated segments), in bgpdump's text form.
+    @inlinable
+    public func appendASPathWire(_ wire: UnsafeRawBufferPointer, asnSize: Int) {
+        var p = 0
+        let end = wire.count
+        var first = true
+        while p &+ 2 <= end {
+            let kind = wire[p]
+            let count = Int(wire[p &+ 1])
+            p &+= 2
+            if !first { append(UInt8(ascii: " ")) }
+            first = false
+            let (open, close, sep): (UInt8, UInt8, UInt8)
+            switch kind {
+            case 1: (open, close, sep) = (UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: ","))
+            case 3: (open, close, sep) = (UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: " "))
+            case 4: (open, close, sep) = (UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: ","))
+            default: (open, close, sep) = (0, 0, UInt8(ascii: " "))
+            }
+            if open != 0 { append(open) }
+            var i = 0
+            while i < count, p &+ asnSize <= end {
+                if i > 0 { append(sep) }
+                if asnSize == 4 {
+                    appendDecimal(UInt32(bigEndian: wire.loadUnaligned(fromByteOffset: p, as: UInt32.self)))
+                } else {
+                    appendDecimal(UInt32(UInt16(bigEndian: wire.loadUnaligned(fromByteOffset: p, as: UInt16.self))))
+                }
+                p &+= asnSize
+                i &+= 1
+            }
+            if close != 0 { append(close) }
+        }
+    }
+}

@@ -55,7 +55,14 @@ public final class ByteSink {
     public func append(_ s: StaticString) {
         let n = s.utf8CodeUnitCount
         reserve(n)
-        (storage + used).update(from: s.utf8Start, count: n)
+        let src = s.utf8Start
+        if n <= 16 {
+            // Short literals (field names, separators): a loop beats a call to memmove.
+            var i = 0
+            while i < n { storage[used &+ i] = src[i]; i &+= 1 }
+        } else {
+            (storage + used).update(from: src, count: n)
+        }
         used &+= n
     }
 
@@ -114,55 +121,92 @@ public final class ByteSink {
 
     // MARK: Decimal text
 
-    @usableFromInline
-    static let digitPairs: [UInt8] = {
-        var t = [UInt8](repeating: 0, count: 200)
-        for i in 0..<100 {
-            t[2 * i] = UInt8(48 + i / 10)
-            t[2 * i + 1] = UInt8(48 + i % 10)
-        }
-        return t
-    }()
+    /// Number of decimal digits of `v`.
+    @inlinable
+    static func digitCount(_ v: UInt64) -> Int {
+        var n = 1
+        var x = v
+        while x >= 10_000 { x /= 10_000; n &+= 4 }
+        if x >= 1000 { return n &+ 3 }
+        if x >= 100 { return n &+ 2 }
+        if x >= 10 { return n &+ 1 }
+        return n
+    }
 
     /// Appends `v` in decimal, as `printf("%u")` does.
     @inlinable
-    public func appendDecimal(_ v: UInt32) {
-        appendDecimal(UInt64(v))
+    public func appendDecimal(_ value: UInt32) {
+        if value < 10 {
+            reserve(1)
+            storage[used] = UInt8(truncatingIfNeeded: 48 &+ value)
+            used &+= 1
+            return
+        }
+        let n = Self.digitCount(UInt64(value))
+        reserve(n)
+        let pairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+        let table = pairs.utf8Start
+        var v = value
+        var i = used &+ n
+        while v >= 100 {
+            let r = Int(truncatingIfNeeded: v % 100)
+            v /= 100
+            i &-= 2
+            storage[i] = table[2 &* r]
+            storage[i &+ 1] = table[2 &* r &+ 1]
+        }
+        if v >= 10 {
+            let r = Int(truncatingIfNeeded: v)
+            storage[i &- 2] = table[2 &* r]
+            storage[i &- 1] = table[2 &* r &+ 1]
+        } else {
+            storage[i &- 1] = UInt8(truncatingIfNeeded: 48 &+ v)
+        }
+        used &+= n
+    }
+
+    /// Appends a value 0...255 in decimal from a table (the octets of dotted quads).
+    @inlinable
+    public func appendOctet(_ b: UInt8) {
+        reserve(3)
+        // Four bytes per value: its digit count, then the digits.
+        let octets: StaticString = "10xx11xx12xx13xx14xx15xx16xx17xx18xx19xx210x211x212x213x214x215x216x217x218x219x220x221x222x223x224x225x226x227x228x229x230x231x232x233x234x235x236x237x238x239x240x241x242x243x244x245x246x247x248x249x250x251x252x253x254x255x256x257x258x259x260x261x262x263x264x265x266x267x268x269x270x271x272x273x274x275x276x277x278x279x280x281x282x283x284x285x286x287x288x289x290x291x292x293x294x295x296x297x298x299x310031013102310331043105310631073108310931103111311231133114311531163117311831193120312131223123312431253126312731283129313031313132313331343135313631373138313931403141314231433144314531463147314831493150315131523153315431553156315731583159316031613162316331643165316631673168316931703171317231733174317531763177317831793180318131823183318431853186318731883189319031913192319331943195319631973198319932003201320232033204320532063207320832093210321132123213321432153216321732183219322032213222322332243225322632273228322932303231323232333234323532363237323832393240324132423243324432453246324732483249325032513252325332543255"
+        let entry = octets.utf8Start + Int(b) &* 4
+        let n = Int(entry[0] &- 48)
+        storage[used] = entry[1]
+        storage[used &+ 1] = entry[2]
+        storage[used &+ 2] = entry[3]
+        used &+= n
     }
 
     @inlinable
     public func appendDecimal(_ value: UInt64) {
-        reserve(20)
-        var v = value
-        if v < 10 {
-            storage[used] = UInt8(truncatingIfNeeded: 48 &+ v)
+        if value < 10 {
+            reserve(1)
+            storage[used] = UInt8(truncatingIfNeeded: 48 &+ value)
             used &+= 1
             return
         }
-        var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes scratch
-        var n = 0
-        withUnsafeMutableBytes(of: &tmp) { scratch in
-            Self.digitPairs.withUnsafeBufferPointer { pairs in
-                var i = 24
-                while v >= 100 {
-                    let r = Int(v % 100)
-                    v /= 100
-                    i &-= 2
-                    scratch[i] = pairs[2 &* r]
-                    scratch[i &+ 1] = pairs[2 &* r &+ 1]
-                }
-                if v >= 10 {
-                    let r = Int(v)
-                    i &-= 2
-                    scratch[i] = pairs[2 &* r]
-                    scratch[i &+ 1] = pairs[2 &* r &+ 1]
-                } else {
-                    i &-= 1
-                    scratch[i] = UInt8(truncatingIfNeeded: 48 &+ v)
-                }
-                n = 24 &- i
-                UnsafeMutableRawPointer(storage + used).copyMemory(from: scratch.baseAddress! + i, byteCount: n)
-            }
+        let n = Self.digitCount(value)
+        reserve(n)
+        // Two digits at a time from a constant table, written back to front in place.
+        let pairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+        let table = pairs.utf8Start
+        var v = value
+        var i = used &+ n
+        while v >= 100 {
+            let r = Int(truncatingIfNeeded: v % 100)
+            v /= 100
+            i &-= 2
+            storage[i] = table[2 &* r]
+            storage[i &+ 1] = table[2 &* r &+ 1]
+        }
+        if v >= 10 {
+            let r = Int(truncatingIfNeeded: v)
+            storage[i &- 2] = table[2 &* r]
+            storage[i &- 1] = table[2 &* r &+ 1]
+        } else {
+            storage[i &- 1] = UInt8(truncatingIfNeeded: 48 &+ v)
         }
         used &+= n
     }

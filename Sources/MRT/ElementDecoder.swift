@@ -7,12 +7,87 @@ public struct ElementDecoder: Sendable {
 
     public init() {}
 
+    /// What decoding a record body found, besides its elements.
+    public enum Outcome: Sendable, Equatable {
+        case decoded
+        /// A record kind that carries no routes Blackout reads (counted, skipped).
+        case unsupported
+        /// Decoded, but the NLRI ended inside a prefix that was dropped.
+        case partial
+    }
+
     /// Decodes one record body and appends its elements to `out`.
+    ///
+    /// RIB records and BGP4MP messages, which make up nearly all of every archive, are
+    /// turned into elements straight from the bytes; other kinds go through `MRTRecord`.
     @inlinable
-    public mutating func decode(header: MRTHeader, body: UnsafeRawBufferPointer,
-                                into out: inout [RouteElement]) throws(MRTDecodeError) {
-        let message = try MRTRecord.decode(header: header, body: body, peerTable: peerTable)
-        appendElements(of: MRTRecord(header: header, message: message), into: &out)
+    public mutating func decode(header h: MRTHeader, body: UnsafeRawBufferPointer,
+                                into out: inout [RouteElement]) throws(MRTDecodeError) -> Outcome {
+        typealias T = TableDumpV2Subtype
+        if h.type == .tableDumpV2, (T.ribIPv4Unicast...T.ribIPv6Multicast).contains(h.subtype)
+            || (T.ribIPv4UnicastAddPath...T.ribIPv6MulticastAddPath).contains(h.subtype) {
+            try appendRIB(header: h, body: body, into: &out)
+            return .decoded
+        }
+        if h.type == .bgp4mp || h.type == .bgp4mpET {
+            typealias S = BGP4MPSubtype
+            switch h.subtype {
+            case S.message, S.messageAS4, S.messageLocal, S.messageAS4Local,
+                 S.messageAddPath, S.messageAS4AddPath, S.messageLocalAddPath, S.messageAS4LocalAddPath:
+                return try appendBGP4MPMessage(header: h, body: body, into: &out)
+            default:
+                break
+            }
+        }
+        let message = try MRTRecord.decode(header: h, body: body, peerTable: peerTable)
+        if case .unsupported = message { return .unsupported }
+        appendElements(of: MRTRecord(header: h, message: message), into: &out)
+        if case .legacyMessage(let m) = message, case .update(let u) = m.message, u.nlriTruncated { return .partial }
+        return .decoded
+    }
+
+    @usableFromInline
+    mutating func appendRIB(header h: MRTHeader, body: UnsafeRawBufferPointer,
+                            into out: inout [RouteElement]) throws(MRTDecodeError) {
+        typealias T = TableDumpV2Subtype
+        let s = h.subtype
+        let v6 = s == T.ribIPv6Unicast || s == T.ribIPv6Multicast || s == T.ribIPv6UnicastAddPath
+            || s == T.ribIPv6MulticastAddPath
+        let addPath = s >= T.ribIPv4UnicastAddPath
+        var c = ByteCursor(body)
+        guard let table = peerTable else { throw MRTDecodeError(.missingPeerIndexTable, at: 0) }
+        _ = try c.u32("sequence number")
+        let prefix = try MRTRecord.decodePrefix(&c, v6: v6)
+        try table.peers.withUnsafeBufferPointer { peers throws(MRTDecodeError) in
+            try MRTRecord.forEachRIBEntry(&c, addPath: addPath, ribIsV6: v6, peerCount: peers.count) {
+                index, originated, pathID, attributes in
+                let peer = peers[Int(index)]
+                out.append(RouteElement(
+                    timestamp: h.timestamp, microseconds: h.microseconds, kind: .rib,
+                    peerAddress: peer.address, peerASN: peer.asn, prefix: prefix, pathID: pathID,
+                    attributes: attributes, nextHop: Self.ribNextHop(attributes, v6: v6),
+                    originatedTime: originated, recordType: h.type, recordSubtype: s, origin: .rib,
+                    isAddPath: addPath))
+            }
+        }
+    }
+
+    @usableFromInline
+    mutating func appendBGP4MPMessage(header h: MRTHeader, body: UnsafeRawBufferPointer,
+                                      into out: inout [RouteElement]) throws(MRTDecodeError) -> Outcome {
+        typealias S = BGP4MPSubtype
+        let s = h.subtype
+        let asnSize = s == S.messageAS4 || s == S.messageAS4Local || s == S.messageAS4AddPath
+            || s == S.messageAS4LocalAddPath ? 4 : 2
+        let isLocal = s == S.messageLocal || s == S.messageAS4Local || s == S.messageLocalAddPath
+            || s == S.messageAS4LocalAddPath
+        let addPath = s >= S.messageAddPath
+        var c = ByteCursor(body)
+        let (peering, message) = try MRTRecord.decodeBGP4MPMessageBody(&c, asnSize: asnSize, addPath: addPath)
+        guard case .update(let u) = message else { return .decoded }
+        appendUpdate(u, header: h, peerAddress: peering.peerAddress, peerASN: peering.peerASN,
+                     isLocal: isLocal, isAddPath: addPath, into: &out)
+        return u.nlriTruncated ? .partial : .decoded
     }
 
     /// Appends the elements of an already decoded record to `out`.

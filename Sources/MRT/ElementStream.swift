@@ -42,13 +42,13 @@ public final class ElementStream {
     /// Calls `body` with every element, in file order.
     public func forEach(_ body: (RouteElement) throws -> Void) throws {
         while let raw = try reader.next() {
-            let key = UInt32(raw.header.type.rawValue) << 16 | UInt32(raw.header.subtype)
-            stats.recordsByType[key, default: 0] += 1
+            countRecord(raw.header)
             batch.removeAll(keepingCapacity: true)
-            let message: MRTMessage
+            let outcome: ElementDecoder.Outcome
             do {
-                message = try MRTRecord.decode(header: raw.header, body: raw.body, peerTable: decoder.peerTable)
+                outcome = try decoder.decode(header: raw.header, body: raw.body, into: &batch)
             } catch {
+                batch.removeAll(keepingCapacity: true)
                 stats.damagedRecords += 1
                 let d = MRTDiagnostic(file: reader.name, recordIndex: raw.index, offset: raw.offset,
                                       problem: .damagedRecord(error))
@@ -56,21 +56,46 @@ public final class ElementStream {
                 if reader.options.strict { throw MRTReadError(d) }
                 continue
             }
-            switch message {
-            case .unsupported:
-                stats.unsupportedRecords += 1
-            case .bgp4mpMessage(let m):
-                if case .update(let u) = m.message, u.nlriTruncated { try reportPartial(raw) }
-            case .legacyMessage(let m):
-                if case .update(let u) = m.message, u.nlriTruncated { try reportPartial(raw) }
-            default:
-                break
+            switch outcome {
+            case .decoded: break
+            case .unsupported: stats.unsupportedRecords += 1
+            case .partial: try reportPartial(raw)
             }
-            decoder.appendElements(of: MRTRecord(header: raw.header, message: message), into: &batch)
-            for e in batch {
-                stats.elementsByKind[Int(e.kind.rawValue)] += 1
-                try body(e)
+            try batch.withUnsafeBufferPointer { elements in
+                for i in elements.indices {
+                    stats.elementsByKind[Int(elements[i].kind.rawValue)] &+= 1
+                    try body(elements[i])
+                }
             }
         }
+        flushRecordCounts()
+    }
+
+    // Record counts by type: a small direct-mapped table for the common kinds, folded
+    // into the dictionary at the end.
+    private var commonCounts = [Int](repeating: 0, count: 64)
+
+    @inline(__always)
+    private func countRecord(_ h: MRTHeader) {
+        let slot: Int
+        switch h.type.rawValue {
+        case 13: slot = Int(h.subtype & 0x0F)
+        case 16: slot = 16 + Int(h.subtype & 0x0F)
+        case 17: slot = 32 + Int(h.subtype & 0x0F)
+        default: slot = -1
+        }
+        if slot >= 0, h.subtype < 16 {
+            commonCounts[slot] &+= 1
+        } else {
+            stats.recordsByType[UInt32(h.type.rawValue) << 16 | UInt32(h.subtype), default: 0] += 1
+        }
+    }
+
+    private func flushRecordCounts() {
+        for (slot, n) in commonCounts.enumerated() where n > 0 {
+            let type: UInt32 = slot < 16 ? 13 : slot < 32 ? 16 : 17
+            stats.recordsByType[type << 16 | UInt32(slot & 0x0F), default: 0] += n
+        }
+        commonCounts = [Int](repeating: 0, count: 64)
     }
 }

@@ -163,13 +163,14 @@ extension ByteSink {
     /// Dotted-quad IPv4, as `inet_ntoa` prints it.
     @inlinable
     public func appendIPv4(_ v: UInt32) {
-        appendDecimal(v >> 24)
-        append(UInt8(ascii: "."))
-        appendDecimal((v >> 16) & 0xFF)
-        append(UInt8(ascii: "."))
-        appendDecimal((v >> 8) & 0xFF)
-        append(UInt8(ascii: "."))
-        appendDecimal(v & 0xFF)
+        reserve(15)
+        appendOctet(UInt8(truncatingIfNeeded: v >> 24))
+        storage[used] = UInt8(ascii: "."); used &+= 1
+        appendOctet(UInt8(truncatingIfNeeded: v >> 16))
+        storage[used] = UInt8(ascii: "."); used &+= 1
+        appendOctet(UInt8(truncatingIfNeeded: v >> 8))
+        storage[used] = UInt8(ascii: "."); used &+= 1
+        appendOctet(UInt8(truncatingIfNeeded: v))
     }
 
     /// An address in the text form `inet_ntop` gives (RFC 5952 zero compression, with

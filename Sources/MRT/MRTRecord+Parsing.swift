@@ -93,26 +93,33 @@ extension MRTRecord {
     static func decodeRIBEntries(_ c: inout ByteCursor, addPath: Bool, ribIsV6: Bool,
                                  peerTable: PeerIndexTable?) throws(MRTDecodeError) -> [RIBEntry] {
         guard let table = peerTable else { throw MRTDecodeError(.missingPeerIndexTable, at: c.position) }
-        let count = Int(try c.u16("entry count"))
         var entries: [RIBEntry] = []
-        entries.reserveCapacity(min(count, c.remaining / 8))
+        try forEachRIBEntry(&c, addPath: addPath, ribIsV6: ribIsV6, peerCount: table.peers.count) {
+            entries.append(RIBEntry(peerIndex: $0, originatedTime: $1, pathID: $2, attributes: $3))
+        }
+        return entries
+    }
+
+    /// The entries of a RIB record (RFC 6396 section 4.3.4, RFC 8050 section 4.1), each
+    /// handed to `body` as (peer index, originated time, path identifier, attributes).
+    /// Peer indexes are checked against `peerCount`.
+    @inline(__always)
+    static func forEachRIBEntry(_ c: inout ByteCursor, addPath: Bool, ribIsV6: Bool, peerCount: Int,
+                                _ body: (UInt16, UInt32, UInt32?, PathAttributes) -> Void) throws(MRTDecodeError) {
+        let count = Int(try c.u16("entry count"))
         let context = PathAttributes.DecodeContext(asnSize: 4, addPath: addPath, ribIsV6: ribIsV6)
         for _ in 0..<count {
             let indexOffset = c.position
             let peerIndex = try c.u16("peer index")
-            guard Int(peerIndex) < table.peers.count else {
-                throw MRTDecodeError(.peerIndexOutOfRange(index: Int(peerIndex), peerCount: table.peers.count),
-                                     at: indexOffset)
+            guard Int(peerIndex) < peerCount else {
+                throw MRTDecodeError(.peerIndexOutOfRange(index: Int(peerIndex), peerCount: peerCount), at: indexOffset)
             }
             let originated = try c.u32("originated time")
             let pathID: UInt32? = addPath ? try c.u32("path identifier") : nil
             let attrLength = Int(try c.u16("attribute length"))
             var attrs = try c.child(attrLength, "attributes")
-            let attributes = try PathAttributes.decode(&attrs, context: context)
-            entries.append(RIBEntry(peerIndex: peerIndex, originatedTime: originated, pathID: pathID,
-                                    attributes: attributes))
+            body(peerIndex, originated, pathID, try PathAttributes.decode(&attrs, context: context))
         }
-        return entries
     }
 
     // MARK: TABLE_DUMP (v1)
@@ -197,28 +204,7 @@ extension MRTRecord {
             default: isLocal = false
             }
             let addPath = subtype >= S.messageAddPath
-            let peerASN = try c.asn(size: asnSize)
-            let localASN = try c.asn(size: asnSize)
-            let ifIndex = try c.u16("interface index")
-            let afi = try c.u16("AFI")
-            var peering: BGP4MPPeering
-            var markerPrefixConsumed = false
-            if afi == 0xFFFF, ifIndex == 0xFFFF {
-                // Zebra dumped OPEN messages without interface, family and addresses: the
-                // two fields just read are the first four octets of the BGP marker.
-                peering = BGP4MPPeering(peerASN: peerASN, localASN: localASN, afi: AFI.ipv4,
-                                        peerAddress: .zeroV4, localAddress: .zeroV4)
-                markerPrefixConsumed = true
-            } else {
-                guard afi == AFI.ipv4 || afi == AFI.ipv6 else {
-                    throw MRTDecodeError(.unsupportedAddressFamily(afi), at: c.position - 2)
-                }
-                peering = BGP4MPPeering(peerASN: peerASN, localASN: localASN, interfaceIndex: ifIndex, afi: afi,
-                                        peerAddress: try c.address(v6: afi == AFI.ipv6),
-                                        localAddress: try c.address(v6: afi == AFI.ipv6))
-            }
-            let message = try decodeBGPMessage(&c, asnSize: asnSize, addPath: addPath,
-                                               markerBytesAlreadyRead: markerPrefixConsumed ? 4 : 0)
+            let (peering, message) = try decodeBGP4MPMessageBody(&c, asnSize: asnSize, addPath: addPath)
             return .bgp4mpMessage(BGP4MPMessage(peering: peering, message: message, asnSize: UInt8(asnSize),
                                                 isLocal: isLocal, isAddPath: addPath))
         case S.entry:
@@ -226,6 +212,33 @@ extension MRTRecord {
         default:
             return .unsupported  // SNAPSHOT and unassigned subtypes
         }
+    }
+
+    /// The peering fields and BGP message of a BGP4MP MESSAGE record (RFC 6396 section 4.4.2).
+    static func decodeBGP4MPMessageBody(_ c: inout ByteCursor, asnSize: Int,
+                                        addPath: Bool) throws(MRTDecodeError) -> (BGP4MPPeering, BGPMessage) {
+        let peerASN = try c.asn(size: asnSize)
+        let localASN = try c.asn(size: asnSize)
+        let ifIndex = try c.u16("interface index")
+        let afi = try c.u16("AFI")
+        let peering: BGP4MPPeering
+        var markerBytesRead = 0
+        if afi == 0xFFFF, ifIndex == 0xFFFF {
+            // Zebra dumped OPEN messages without interface, family and addresses: the
+            // two fields just read are the first four octets of the BGP marker.
+            peering = BGP4MPPeering(peerASN: peerASN, localASN: localASN, afi: AFI.ipv4,
+                                    peerAddress: .zeroV4, localAddress: .zeroV4)
+            markerBytesRead = 4
+        } else {
+            guard afi == AFI.ipv4 || afi == AFI.ipv6 else {
+                throw MRTDecodeError(.unsupportedAddressFamily(afi), at: c.position - 2)
+            }
+            peering = BGP4MPPeering(peerASN: peerASN, localASN: localASN, interfaceIndex: ifIndex, afi: afi,
+                                    peerAddress: try c.address(v6: afi == AFI.ipv6),
+                                    localAddress: try c.address(v6: afi == AFI.ipv6))
+        }
+        let message = try decodeBGPMessage(&c, asnSize: asnSize, addPath: addPath, markerBytesAlreadyRead: markerBytesRead)
+        return (peering, message)
     }
 
     /// A BGP message with its RFC 4271 section 4.1 header.
@@ -304,7 +317,7 @@ extension MRTRecord {
         let attrLength = Int(try c.u16("path attribute length"))
         var a = try c.child(attrLength, "path attributes")
         let attributes = attrLength == 0
-            ? PathAttributes.Builder(asnSize: UInt8(asnSize)).build()
+            ? PathAttributes(raw: [], asnSize: UInt8(asnSize))
             : try PathAttributes.decode(&a, context: .init(asnSize: asnSize, addPath: addPath))
         var truncated = false
         let announced = try decodeNLRI(&c, v6: false, addPath: addPath, truncatedTail: &truncated, tolerant: true)

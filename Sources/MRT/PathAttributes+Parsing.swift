@@ -22,105 +22,109 @@ extension PathAttributes {
 
     static let flagExtendedLength: UInt8 = 0x10
 
-    
+    /// Decodes an attribute block; `c` is bounded to the block and ends at its end.
     static func decode(_ c: inout ByteCursor, context: DecodeContext) throws(MRTDecodeError) -> PathAttributes {
-        var b = Builder(asnSize: UInt8(context.asnSize))
+        let blockStart = c.position
+        let raw = Array(UnsafeRawBufferPointer(rebasing: c.base[c.position..<c.end]))
+        let a = PathAttributes(raw: raw, asnSize: UInt8(context.asnSize))
         while !c.isAtEnd {
             let flags = try c.u8("attribute flags")
             let type = try c.u8("attribute type")
             let length = flags & flagExtendedLength != 0
                 ? Int(try c.u16("attribute length")) : Int(try c.u8("attribute length"))
             var v = try c.child(length, "attribute value")
-            let alreadySeen = type < 64 && b.presentTypes & (1 << UInt64(type)) != 0
-            b.markPresent(type)
-            if alreadySeen, type != AttributeType.mpReach.rawValue, type != AttributeType.mpUnreach.rawValue {
+            let span = Span(start: Int32(v.position - blockStart), count: Int32(length))
+            let bit: UInt64 = type < 64 ? 1 << UInt64(type) : 0
+            let alreadySeen = a.presentTypes & bit != 0
+            a.presentTypes |= bit
+            if alreadySeen {
                 // RFC 7606 section 3 (g): all but the first occurrence are discarded.
-                b.malformedCount &+= 1
+                a.malformedCount &+= 1
+                a.rawOnly.append((flags, type, span))
                 continue
             }
-            let start = v.position
             do {
-                try decodeOne(type: type, flags: flags, length: length, &v, into: &b, context: context)
+                try decodeOne(type: type, flags: flags, length: length, span: span, &v, into: a, context: context)
             } catch {
                 // The value did not fit its type: keep it raw (RFC 7606 section 7).
-                v.position = start
-                b.unknown.append(RawAttribute(flags: flags, type: type, value: try v.bytes(length, "attribute value")))
-                b.malformedCount &+= 1
+                a.rawOnly.append((flags, type, span))
+                a.malformedCount &+= 1
             }
         }
-        return b.build()
+        return a
     }
 
-    
-    static func decodeOne(type: UInt8, flags: UInt8, length: Int, _ v: inout ByteCursor,
-                          into b: inout Builder, context: DecodeContext) throws(MRTDecodeError) {
+    static func decodeOne(type: UInt8, flags: UInt8, length: Int, span: Span, _ v: inout ByteCursor,
+                          into a: PathAttributes, context: DecodeContext) throws(MRTDecodeError) {
         func expect(_ ok: Bool) throws(MRTDecodeError) {
             if !ok { throw MRTDecodeError(.badAttributeLength(type: type, length: length), at: v.position) }
         }
         switch type {
         case 1:  // ORIGIN
             try expect(length == 1)
-            b.origin = Origin(rawValue: try v.u8())
+            a.origin = Origin(rawValue: try v.u8())
         case 2:  // AS_PATH
-            b.asPath = try decodeASPath(&v, asnSize: context.asnSize)
+            try validateASPath(&v, asnSize: context.asnSize)
+            a.asPathSpan = span
         case 3:  // NEXT_HOP
             try expect(length == 4)
-            b.nextHop = try v.ipv4()
+            a.nextHop = try v.ipv4()
         case 4:  // MULTI_EXIT_DISC
             try expect(length == 4)
-            b.med = try v.u32()
+            a.med = try v.u32()
         case 5:  // LOCAL_PREF
             try expect(length == 4)
-            b.localPref = try v.u32()
+            a.localPref = try v.u32()
         case 6:  // ATOMIC_AGGREGATE
             try expect(length == 0)
-            b.atomicAggregate = true
+            a.atomicAggregate = true
         case 7:  // AGGREGATOR: 6 octets on 2-octet sessions, 8 on 4-octet ones
             try expect(length == 6 || length == 8)
             let four = length == 8
-            b.aggregator = Aggregator(asn: try v.asn(size: four ? 4 : 2), address: try v.u32(), fourOctet: four)
+            a.aggregator = Aggregator(asn: try v.asn(size: four ? 4 : 2), address: try v.u32(), fourOctet: four)
         case 8:  // COMMUNITIES
             try expect(length % 4 == 0)
-            var out: [Community] = []
-            out.reserveCapacity(length / 4)
-            while !v.isAtEnd { out.append(Community(rawValue: try v.u32())) }
-            b.communities = out
+            a.communitiesSpan = span
         case 9:  // ORIGINATOR_ID
             try expect(length == 4)
-            b.originatorID = try v.u32()
+            a.originatorID = try v.u32()
         case 10:  // CLUSTER_LIST
             try expect(length % 4 == 0)
-            var out: [UInt32] = []
-            while !v.isAtEnd { out.append(try v.u32()) }
-            b.clusterList = out
+            a.clusterSpan = span
         case 14:  // MP_REACH_NLRI
-            if b.mpReach != nil { b.malformedCount &+= 1; return }
-            b.mpReach = try decodeMPReach(&v, context: context)
+            a.mpReach = try decodeMPReach(&v, context: context)
         case 15:  // MP_UNREACH_NLRI
-            if b.mpUnreach != nil { b.malformedCount &+= 1; return }
-            b.mpUnreach = try decodeMPUnreach(&v, context: context)
+            a.mpUnreach = try decodeMPUnreach(&v, context: context)
         case 16:  // EXTENDED COMMUNITIES
             try expect(length % 8 == 0)
-            var out: [UInt64] = []
-            while !v.isAtEnd { out.append(try v.u64()) }
-            b.extendedCommunities = out
+            a.extendedSpan = span
         case 17:  // AS4_PATH: always 4-octet ASNs
-            b.as4Path = try decodeASPath(&v, asnSize: 4)
+            try validateASPath(&v, asnSize: 4)
+            a.as4PathSpan = span
         case 18:  // AS4_AGGREGATOR
             try expect(length == 8)
-            b.as4Aggregator = Aggregator(asn: try v.u32(), address: try v.u32(), fourOctet: true)
+            a.as4Aggregator = Aggregator(asn: try v.u32(), address: try v.u32(), fourOctet: true)
         case 32:  // LARGE_COMMUNITY
             try expect(length % 12 == 0)
-            var out: [LargeCommunity] = []
-            while !v.isAtEnd {
-                out.append(LargeCommunity(global: try v.u32(), local1: try v.u32(), local2: try v.u32()))
-            }
-            b.largeCommunities = out
+            a.largeSpan = span
         case 35:  // ONLY_TO_CUSTOMER
             try expect(length == 4)
-            b.onlyToCustomer = try v.u32()
+            a.onlyToCustomer = try v.u32()
         default:
-            b.unknown.append(RawAttribute(flags: flags, type: type, value: try v.bytes(length, "attribute value")))
+            a.rawOnly.append((flags, type, span))
+        }
+    }
+
+    /// Checks AS_PATH / AS4_PATH segments (RFC 4271 section 4.3, RFC 5065 section 3)
+    /// without building them.
+    static func validateASPath(_ v: inout ByteCursor, asnSize: Int) throws(MRTDecodeError) {
+        while !v.isAtEnd {
+            let kind = try v.u8("AS_PATH segment type")
+            guard kind >= 1, kind <= 4 else {
+                throw MRTDecodeError(.badASPathSegmentType(kind), at: v.position &- 1)
+            }
+            let count = Int(try v.u8("AS_PATH segment length"))
+            try v.skip(count &* asnSize, "AS_PATH segment")
         }
     }
 

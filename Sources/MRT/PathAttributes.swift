@@ -1,77 +1,71 @@
 /// The path attributes of a route (RFC 4271 section 5 and the RFCs cited per field).
 ///
 /// Decoded once per UPDATE or RIB entry and shared, by reference, by every element
-/// derived from it. Attributes Blackout does not interpret are kept verbatim in
-/// `unknown`, so nothing on the wire is lost.
-public final class PathAttributes: Sendable {
-    /// ORIGIN (RFC 4271 section 5.1.1).
-    public let origin: Origin?
-    /// AS_PATH exactly as received, with ASNs of the session's size (RFC 4271 section 5.1.2).
-    public let asPath: ASPath?
-    /// AS4_PATH (RFC 6793), present on 2-octet sessions only.
-    public let as4Path: ASPath?
-    /// The path to use: AS_PATH, or AS_PATH merged with AS4_PATH per RFC 6793 section 4.2.3.
-    public let path: ASPath?
-    /// NEXT_HOP (RFC 4271 section 5.1.3).
-    public let nextHop: IPAddress?
-    /// MULTI_EXIT_DISC (RFC 4271 section 5.1.4).
-    public let med: UInt32?
-    /// LOCAL_PREF (RFC 4271 section 5.1.5).
-    public let localPref: UInt32?
-    /// ATOMIC_AGGREGATE (RFC 4271 section 5.1.6).
-    public let atomicAggregate: Bool
-    /// AGGREGATOR as received (RFC 4271 section 5.1.7).
-    public let aggregator: Aggregator?
-    /// AS4_AGGREGATOR (RFC 6793).
-    public let as4Aggregator: Aggregator?
-    /// COMMUNITIES (RFC 1997).
-    public let communities: [Community]
-    /// EXTENDED COMMUNITIES (RFC 4360), each as its 8 octets in network order.
-    public let extendedCommunities: [UInt64]
-    /// LARGE_COMMUNITY (RFC 8092).
-    public let largeCommunities: [LargeCommunity]
-    /// ORIGINATOR_ID (RFC 4456).
-    public let originatorID: UInt32?
-    /// CLUSTER_LIST (RFC 4456).
-    public let clusterList: [UInt32]
-    /// ONLY_TO_CUSTOMER (RFC 9234 section 5).
-    public let onlyToCustomer: UInt32?
-    /// MP_REACH_NLRI (RFC 4760 section 3; RFC 6396 section 4.3.4 in RIB entries).
-    public let mpReach: MPReach?
-    /// MP_UNREACH_NLRI (RFC 4760 section 4).
-    public let mpUnreach: MPUnreach?
-    /// Every attribute Blackout does not decode, verbatim.
-    public let unknown: [RawAttribute]
-    /// Attributes whose value did not fit their type; kept in `unknown` (RFC 7606 section 7).
-    public let malformedCount: Int
-    /// The type codes present, in any form: bit `t` for type `t` < 64.
-    public let presentTypes: UInt64
+/// derived from it. The attribute block is kept verbatim in `raw`: scalar attributes are
+/// decoded (and validated) up front, while lists (AS_PATH, communities) are validated
+/// up front and materialised only when asked for, so that reading a RIB costs one
+/// allocation per route. Attributes Blackout does not interpret stay in `raw` and are
+/// listed by `unknown`, so nothing on the wire is lost.
+public final class PathAttributes: @unchecked Sendable {
+    // Immutable once decoding has returned it; the `internal(set)` fields are written
+    // only by the decoder, before the object is shared.
+
+    /// The attribute block exactly as received.
+    public let raw: [UInt8]
     /// 2 or 4: the ASN size of the session the attributes came from.
     public let asnSize: UInt8
+    /// ORIGIN (RFC 4271 section 5.1.1).
+    public internal(set) var origin: Origin?
+    /// NEXT_HOP (RFC 4271 section 5.1.3).
+    public internal(set) var nextHop: IPAddress?
+    /// MULTI_EXIT_DISC (RFC 4271 section 5.1.4).
+    public internal(set) var med: UInt32?
+    /// LOCAL_PREF (RFC 4271 section 5.1.5).
+    public internal(set) var localPref: UInt32?
+    /// ATOMIC_AGGREGATE (RFC 4271 section 5.1.6).
+    public internal(set) var atomicAggregate = false
+    /// AGGREGATOR as received (RFC 4271 section 5.1.7).
+    public internal(set) var aggregator: Aggregator?
+    /// AS4_AGGREGATOR (RFC 6793).
+    public internal(set) var as4Aggregator: Aggregator?
+    /// ORIGINATOR_ID (RFC 4456).
+    public internal(set) var originatorID: UInt32?
+    /// ONLY_TO_CUSTOMER (RFC 9234 section 5).
+    public internal(set) var onlyToCustomer: UInt32?
+    /// MP_REACH_NLRI (RFC 4760 section 3; RFC 6396 section 4.3.4 in RIB entries).
+    public internal(set) var mpReach: MPReach?
+    /// MP_UNREACH_NLRI (RFC 4760 section 4).
+    public internal(set) var mpUnreach: MPUnreach?
+    /// Attributes whose value did not fit their type, or repeated ones (RFC 7606 sections 3 and 7).
+    public internal(set) var malformedCount = 0
+    /// The type codes present, in any form: bit `t` for type `t` < 64.
+    public internal(set) var presentTypes: UInt64 = 0
 
-    init(_ b: Builder) {
-        origin = b.origin
-        asPath = b.asPath
-        as4Path = b.as4Path
-        aggregator = b.aggregator
-        as4Aggregator = b.as4Aggregator
-        path = b.effectivePath
-        nextHop = b.nextHop
-        med = b.med
-        localPref = b.localPref
-        atomicAggregate = b.atomicAggregate
-        communities = b.communities
-        extendedCommunities = b.extendedCommunities
-        largeCommunities = b.largeCommunities
-        originatorID = b.originatorID
-        clusterList = b.clusterList
-        onlyToCustomer = b.onlyToCustomer
-        mpReach = b.mpReach
-        mpUnreach = b.mpUnreach
-        unknown = b.unknown
-        malformedCount = b.malformedCount
-        presentTypes = b.presentTypes
-        asnSize = b.asnSize
+    // Where the list attributes' values lie in `raw` (validated when decoded).
+    @usableFromInline var asPathSpan = Span.none
+    @usableFromInline var as4PathSpan = Span.none
+    @usableFromInline var communitiesSpan = Span.none
+    @usableFromInline var extendedSpan = Span.none
+    @usableFromInline var largeSpan = Span.none
+    @usableFromInline var clusterSpan = Span.none
+    /// Spans of attributes kept only raw: unknown types and malformed values.
+    @usableFromInline var rawOnly: [(flags: UInt8, type: UInt8, span: Span)] = []
+
+    @usableFromInline
+    struct Span: Sendable {
+        @usableFromInline var start: Int32
+        @usableFromInline var count: Int32
+        @usableFromInline init(start: Int32, count: Int32) {
+            self.start = start
+            self.count = count
+        }
+        @usableFromInline static let none = Span(start: -1, count: 0)
+        @usableFromInline var isPresent: Bool { start >= 0 }
+    }
+
+    init(raw: [UInt8], asnSize: UInt8) {
+        self.raw = raw
+        self.asnSize = asnSize
     }
 
     /// Whether an attribute of type `code` was present (decoded or not).
@@ -80,57 +74,155 @@ public final class PathAttributes: Sendable {
         code.rawValue < 64 && presentTypes & (1 << UInt64(code.rawValue)) != 0
     }
 
+    /// AS_PATH exactly as received, with ASNs of the session's size (RFC 4271 section 5.1.2).
+    public var asPath: ASPath? { asPathSpan.isPresent ? parsePath(asPathSpan, asnSize: Int(asnSize)) : nil }
+
+    /// AS4_PATH (RFC 6793), present on 2-octet sessions only.
+    public var as4Path: ASPath? { as4PathSpan.isPresent ? parsePath(as4PathSpan, asnSize: 4) : nil }
+
+    /// Whether `path` differs from `asPath`: a 2-octet session with AS4_PATH to merge.
+    @inlinable
+    public var needsAS4Merge: Bool {
+        guard asnSize == 2, as4PathSpan.isPresent, asPathSpan.isPresent else { return false }
+        if let a = aggregator, as4Aggregator != nil, a.asn != ASPath.asTrans { return false }
+        return true
+    }
+
+    /// The path to use: AS_PATH, or AS_PATH merged with AS4_PATH per RFC 6793 section 4.2.3.
+    /// As bgpdump does, an AGGREGATOR other than AS_TRANS together with AS4_AGGREGATOR means
+    /// AS4_PATH is ignored.
+    public var path: ASPath? {
+        guard let p = asPath else { return nil }
+        if needsAS4Merge, let as4 = as4Path { return p.merged(with: as4) }
+        return p
+    }
+
+    /// The origin AS(es) of `path`.
+    public var originASNs: [UInt32] {
+        if !needsAS4Merge, asPathSpan.isPresent { return lastSegmentASNs(asPathSpan, asnSize: Int(asnSize)) }
+        return path?.originASNs ?? []
+    }
+
+    /// COMMUNITIES (RFC 1997).
+    public var communities: [Community] {
+        readWords(communitiesSpan, width: 4).map { Community(rawValue: UInt32(truncatingIfNeeded: $0)) }
+    }
+
+    /// Number of standard communities, without materialising them.
+    public var communityCount: Int { communitiesSpan.isPresent ? Int(communitiesSpan.count) / 4 : 0 }
+
+    /// EXTENDED COMMUNITIES (RFC 4360), each as its 8 octets in network order.
+    public var extendedCommunities: [UInt64] { readWords(extendedSpan, width: 8) }
+
+    /// LARGE_COMMUNITY (RFC 8092).
+    public var largeCommunities: [LargeCommunity] {
+        let w = readWords(largeSpan, width: 4)
+        return stride(from: 0, to: w.count - 2, by: 3).map {
+            LargeCommunity(global: UInt32(w[$0]), local1: UInt32(w[$0 + 1]), local2: UInt32(w[$0 + 2]))
+        }
+    }
+
+    /// CLUSTER_LIST (RFC 4456).
+    public var clusterList: [UInt32] { readWords(clusterSpan, width: 4).map { UInt32($0) } }
+
+    /// Every attribute Blackout does not decode, and every malformed one, verbatim.
+    public var unknown: [RawAttribute] {
+        rawOnly.map { RawAttribute(flags: $0.flags, type: $0.type, value: Array(raw[Int($0.span.start)..<Int($0.span.start + $0.span.count)])) }
+    }
+
     /// The aggregator to report: AS4_AGGREGATOR replaces an AGGREGATOR of AS_TRANS (RFC 6793).
     public var effectiveAggregator: Aggregator? {
         if let a = aggregator, a.asn == ASPath.asTrans, let a4 = as4Aggregator { return a4 }
         return aggregator
     }
 
-    /// The origin AS(es) of `path`.
-    public var originASNs: [UInt32] { path?.originASNs ?? [] }
-
     /// Attributes with every field empty (a withdrawal has none).
-    public static let empty = PathAttributes(Builder(asnSize: 4))
+    public static let empty = PathAttributes(raw: [], asnSize: 4)
 
-    /// A builder for attributes, for encoders and tests.
-    public struct Builder: Sendable {
-        public var origin: Origin?
-        public var asPath: ASPath?
-        public var as4Path: ASPath?
-        public var nextHop: IPAddress?
-        public var med: UInt32?
-        public var localPref: UInt32?
-        public var atomicAggregate = false
-        public var aggregator: Aggregator?
-        public var as4Aggregator: Aggregator?
-        public var communities: [Community] = []
-        public var extendedCommunities: [UInt64] = []
-        public var largeCommunities: [LargeCommunity] = []
-        public var originatorID: UInt32?
-        public var clusterList: [UInt32] = []
-        public var onlyToCustomer: UInt32?
-        public var mpReach: MPReach?
-        public var mpUnreach: MPUnreach?
-        public var unknown: [RawAttribute] = []
-        public var malformedCount = 0
-        public var presentTypes: UInt64 = 0
-        public var asnSize: UInt8
+    // MARK: Reading the validated spans
 
-        public init(asnSize: UInt8 = 4) { self.asnSize = asnSize }
-
-        /// RFC 6793 section 4.2.3, as bgpdump applies it: on a 2-octet session, an
-        /// AGGREGATOR other than AS_TRANS together with AS4_AGGREGATOR means AS4_PATH
-        /// is ignored; otherwise AS4_PATH is merged into AS_PATH.
-        var effectivePath: ASPath? {
-            guard asnSize == 2, let as4 = as4Path, let p = asPath else { return asPath }
-            if let a = aggregator, as4Aggregator != nil, a.asn != ASPath.asTrans { return p }
-            return p.merged(with: as4)
+    func parsePath(_ span: Span, asnSize: Int) -> ASPath {
+        raw.withUnsafeBytes { buf in
+            var c = ByteCursor(base: buf, position: Int(span.start), end: Int(span.start + span.count))
+            // Validated when decoded, so this cannot fail.
+            return (try? PathAttributes.decodeASPath(&c, asnSize: asnSize)) ?? ASPath()
         }
+    }
 
-        public func build() -> PathAttributes { PathAttributes(self) }
+    func lastSegmentASNs(_ span: Span, asnSize: Int) -> [UInt32] {
+        raw.withUnsafeBytes { buf in
+            var p = Int(span.start)
+            let end = p + Int(span.count)
+            var last: (kind: UInt8, start: Int, count: Int)?
+            while p + 2 <= end {
+                let n = Int(buf[p + 1])
+                last = (buf[p], p + 2, n)
+                p += 2 + n * asnSize
+            }
+            guard let seg = last, seg.count > 0 else { return [] }
+            func asn(_ i: Int) -> UInt32 {
+                let o = seg.start + i * asnSize
+                return asnSize == 4
+                    ? UInt32(buf[o]) << 24 | UInt32(buf[o + 1]) << 16 | UInt32(buf[o + 2]) << 8 | UInt32(buf[o + 3])
+                    : UInt32(buf[o]) << 8 | UInt32(buf[o + 1])
+            }
+            if seg.kind == 1 || seg.kind == 4 { return (0..<seg.count).map(asn) }
+            return [asn(seg.count - 1)]
+        }
+    }
 
-        mutating func markPresent(_ type: UInt8) {
-            if type < 64 { presentTypes |= 1 << UInt64(type) }
+    func readWords(_ span: Span, width: Int) -> [UInt64] {
+        guard span.isPresent else { return [] }
+        return raw.withUnsafeBytes { buf in
+            var out: [UInt64] = []
+            out.reserveCapacity(Int(span.count) / width)
+            var p = Int(span.start)
+            let end = p + Int(span.count)
+            while p + width <= end {
+                var v: UInt64 = 0
+                for i in 0..<width { v = v << 8 | UInt64(buf[p + i]) }
+                out.append(v)
+                p += width
+            }
+            return out
+        }
+    }
+
+    /// Calls `body` with each standard community, without allocating.
+    @inlinable
+    public func forEachCommunity(_ body: (Community) -> Void) {
+        guard communitiesSpan.isPresent else { return }
+        raw.withUnsafeBytes { buf in
+            var p = Int(communitiesSpan.start)
+            let end = p + Int(communitiesSpan.count)
+            while p + 4 <= end {
+                body(Community(rawValue: UInt32(bigEndian: buf.loadUnaligned(fromByteOffset: p, as: UInt32.self))))
+                p += 4
+            }
+        }
+    }
+
+    /// Writes `path` in bgpdump's text form without materialising it when no AS4 merge is needed.
+    @inlinable
+    public func appendPath(to sink: ByteSink) {
+        guard asPathSpan.isPresent else { return }
+        if needsAS4Merge {
+            if let p = path { sink.appendASPath(p) }
+            return
+        }
+        raw.withUnsafeBytes { buf in
+            sink.appendASPathWire(UnsafeRawBufferPointer(rebasing: buf[Int(asPathSpan.start)..<Int(asPathSpan.start + asPathSpan.count)]),
+                                  asnSize: Int(asnSize))
+        }
+    }
+
+    /// Writes the origin AS(es) separated by `separator`, without allocating when possible.
+    public func appendOriginASNs(to sink: ByteSink, separator: UInt8) {
+        var first = true
+        for asn in originASNs {
+            if !first { sink.append(separator) }
+            first = false
+            sink.appendDecimal(asn)
         }
     }
 }

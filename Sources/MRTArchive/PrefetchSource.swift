@@ -22,7 +22,7 @@ public final class PrefetchSource: ByteSource {
     private var position = 0
     private var failed = false
 
-    public init(_ inner: ByteSource, chunkSize: Int = 1 << 20, depth: Int = 4) {
+    public init(_ inner: ByteSource, chunkSize: Int = 1 << 18, depth: Int = 16) {
         let shared = self.shared
         let box = UncheckedBox(inner)
         let thread = Thread {
@@ -93,7 +93,7 @@ public final class PrefetchSource: ByteSource {
             let next = shared.filled.removeFirst()
             if current.count > 0 {
                 current.removeAll(keepingCapacity: true)
-                if shared.spare.count < 2 { shared.spare.append(current) }
+                if shared.spare.count < 4 { shared.spare.append(current) }
             }
             current = next
             position = 0

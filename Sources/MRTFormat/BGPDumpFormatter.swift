@@ -92,7 +92,7 @@ public struct BGPDumpFormatter: ElementFormatter {
     }
 
     private func writePathAndOrigin(_ a: PathAttributes, _ s: ByteSink) {
-        if a.has(.asPath), let p = a.path { s.appendASPath(p) }
+        if a.has(.asPath) { a.appendPath(to: s) }
         s.append(UInt8(ascii: "|"))
         switch a.origin?.rawValue {
         case 0: s.append("IGP")
@@ -129,7 +129,7 @@ public struct BGPDumpFormatter: ElementFormatter {
 
     private func writeCommunities(_ a: PathAttributes, _ s: ByteSink) {
         var first = true
-        for c in a.communities {
+        a.forEachCommunity { c in
             if !first { s.append(UInt8(ascii: " ")) }
             first = false
             s.appendCommunity(c)

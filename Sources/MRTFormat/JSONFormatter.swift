@@ -41,22 +41,17 @@ public struct JSONFormatter: ElementFormatter {
         }
         let a = e.attributes
         s.append(",\"as_path\":")
-        if let p = a.path {
+        if a.has(.asPath) {
             s.append(UInt8(ascii: "\""))
-            s.appendASPath(p)
+            a.appendPath(to: s)
             s.append(UInt8(ascii: "\""))
         } else {
             s.append("null")
         }
         s.append(",\"origin_asns\":")
-        if let p = a.path {
+        if a.has(.asPath) {
             s.append(UInt8(ascii: "["))
-            var first = true
-            for asn in p.originASNs {
-                if !first { s.append(UInt8(ascii: ",")) }
-                first = false
-                s.appendDecimal(asn)
-            }
+            a.appendOriginASNs(to: s, separator: UInt8(ascii: ","))
             s.append(UInt8(ascii: "]"))
         } else {
             s.append("null")
@@ -85,12 +80,12 @@ public struct JSONFormatter: ElementFormatter {
         s.append(",\"med\":")
         appendOptional(a.med, s)
         s.append(",\"communities\":")
-        if a.communities.isEmpty && a.largeCommunities.isEmpty {
+        if a.communityCount == 0 && !a.has(.largeCommunities) {
             s.append("null")
         } else {
             s.append(UInt8(ascii: "["))
             var first = true
-            for c in a.communities {
+            a.forEachCommunity { c in
                 if !first { s.append(UInt8(ascii: ",")) }
                 first = false
                 s.append(UInt8(ascii: "\""))
@@ -106,7 +101,7 @@ public struct JSONFormatter: ElementFormatter {
             }
             s.append(UInt8(ascii: "]"))
         }
-        if !a.extendedCommunities.isEmpty {
+        if a.has(.extendedCommunities), !a.extendedCommunities.isEmpty {
             s.append(",\"extended_communities\":[")
             var first = true
             for x in a.extendedCommunities {

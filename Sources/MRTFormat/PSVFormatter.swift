@@ -32,16 +32,9 @@ public struct PSVFormatter: ElementFormatter {
             s.append("|||||||false|||\n")
             return
         }
-        if let p = a.path { s.appendASPath(p) }
+        a.appendPath(to: s)
         s.append(UInt8(ascii: "|"))
-        if let p = a.path {
-            var first = true
-            for asn in p.originASNs {
-                if !first { s.append(UInt8(ascii: " ")) }
-                first = false
-                s.appendDecimal(asn)
-            }
-        }
+        a.appendOriginASNs(to: s, separator: UInt8(ascii: " "))
         s.append(UInt8(ascii: "|"))
         if let o = a.origin {
             switch o.rawValue {
@@ -59,7 +52,7 @@ public struct PSVFormatter: ElementFormatter {
         if let med = a.med { s.appendDecimal(med) }
         s.append(UInt8(ascii: "|"))
         var first = true
-        for c in a.communities {
+        a.forEachCommunity { c in
             if !first { s.append(UInt8(ascii: " ")) }
             first = false
             s.appendCommunity(c)
