@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// The root command: configuration only; each subcommand lives in its own file.
-public struct Blackout: AsyncParsableCommand {
+public struct Blackout: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "blackout",
         abstract: "Read BGP routing archives (MRT) and watch countries' Internet connectivity.",

@@ -10,6 +10,7 @@ public struct ArchiveError: Error, Sendable, CustomStringConvertible {
         case cannotOpen(errno: Int32)
         case isDirectory
         case readFailed(errno: Int32)
+        case writeFailed(errno: Int32)
         /// The compressed stream is corrupt (`message` from the library).
         case corrupt(format: String, message: String)
         /// The compressed stream ends before its end marker.
@@ -33,6 +34,7 @@ public struct ArchiveError: Error, Sendable, CustomStringConvertible {
         case .cannotOpen(let e): return "\(path): cannot open: \(String(cString: strerror(e)))"
         case .isDirectory: return "\(path): is a directory"
         case .readFailed(let e): return "\(path): read failed: \(String(cString: strerror(e)))"
+        case .writeFailed(let e): return "\(path): write failed: \(String(cString: strerror(e)))"
         case let .corrupt(format, message): return "\(path): corrupt \(format) stream: \(message)\(at)"
         case .truncated(let format): return "\(path): \(format) stream ends unexpectedly (file truncated?)\(at)"
         }

@@ -1,3 +1,3 @@
 import BlackoutCLI
 
-await Blackout.main()
+Blackout.main()
