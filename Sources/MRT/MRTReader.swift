@@ -66,6 +66,8 @@ public final class MRTReader {
     private var sourceError: (any Error)?
     private var lastTimestamp: UInt32?
     private var finished = false
+    /// How many bytes short the last corrected record was.
+    private var lastCorrection: Int?
 
     public init(source: ByteSource, name: String, options: Options = Options()) {
         self.source = source
@@ -260,8 +262,9 @@ public final class MRTReader {
                 try finish()
                 return nil
             }
-            if eof, available > total, available &- total <= options.maxLengthCorrection {
-                // A few bytes after the last record: its length was short, as above.
+            if eof, available > total, let k = lastCorrection, available &- total == k {
+                // A few bytes after the last record, as many as earlier records were short:
+                // its length was short like theirs.
                 try report(.correctedLength(declared: h.length, actual: available &- 12), rel: 0)
                 total = available
             } else if available >= total &+ 12, !plausible(rawHeader(total), near: h.ts) {
@@ -276,6 +279,7 @@ public final class MRTReader {
                         continue
                     }
                     try report(.correctedLength(declared: h.length, actual: q &- 12), rel: 0)
+                    lastCorrection = q &- total
                     total = q
                 }
                 // Otherwise read this record as declared; the bad header after it is skipped next.
