@@ -85,6 +85,13 @@ public final class ByteSink {
         s.withUTF8 { append(UnsafeRawBufferPointer($0)) }
     }
 
+    /// Removes the byte at `offset`, moving the ones after it down.
+    public func remove(at offset: Int) {
+        precondition(offset >= 0 && offset < used)
+        (storage + offset).update(from: storage + offset + 1, count: used - offset - 1)
+        used -= 1
+    }
+
     // MARK: Big-endian integers (MRT encoding)
 
     @inlinable public func appendBE(_ v: UInt16) {

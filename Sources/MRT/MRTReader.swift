@@ -8,8 +8,8 @@
 /// the reader searches forward for the first position where two consecutive plausible
 /// headers chain, and then either
 ///  - skips the bytes before it, when it lies inside the suspect record (a torn record), or
-///  - reads the suspect record up to it, when it lies at most `maxLengthCorrection` bytes
-///    after (the 1999-2000 RIS TABLE_DUMP records declare a length 4 bytes short).
+///  - for TABLE_DUMP only, reads the suspect record up to it, when it lies at most
+///    `maxLengthCorrection` bytes after (the 1999-2000 RIS dumps declare lengths 4 bytes short).
 /// Every such event is reported as an `MRTDiagnostic`; in strict mode the first loss of
 /// data throws instead.
 ///
@@ -146,16 +146,17 @@ public final class MRTReader {
         return true
     }
 
-    /// Whether a record starts at `rel` and the next one starts where its length says, or
-    /// up to `maxLengthCorrection` bytes later (or the stream ends there).
+    /// Whether a record starts at `rel` and the next one starts where its length says (or,
+    /// for TABLE_DUMP, up to `maxLengthCorrection` bytes later), or the stream ends there.
     private func chainStarts(at rel: Int) -> Bool {
         fill(rel &+ 12)
         guard available >= rel &+ 12 else { return false }
         let h1 = rawHeader(rel)
         guard plausible(h1, near: lastTimestamp) else { return false }
         let next = rel &+ 12 &+ h1.length
-        fill(next &+ 12 &+ options.maxLengthCorrection)
-        for k in 0...options.maxLengthCorrection {
+        let slack = h1.type == MRTType.tableDump.rawValue ? options.maxLengthCorrection : 0
+        fill(next &+ 12 &+ slack)
+        for k in 0...slack {
             if available == next &+ k, eof { return true }
             if available >= next &+ k &+ 12 {
                 let h2 = rawHeader(next &+ k)
@@ -269,9 +270,12 @@ public final class MRTReader {
                 total = available
             } else if available >= total &+ 12, !plausible(rawHeader(total), near: h.ts) {
                 // The next header is not where this record's length says: find where it is.
-                // A slightly short length (a historical producer bug) first, then a torn record.
-                if let q = findChain(from: total &+ 1, through: total &+ options.maxLengthCorrection)
-                    ?? findChain(from: 1, through: total &- 1) {
+                // A slightly short TABLE_DUMP length (the 1999-2000 RIS producer bug) first,
+                // then a torn record. Other types are never stretched: bytes between records
+                // are skipped and reported as damage.
+                let stretched = h.type == MRTType.tableDump.rawValue
+                    ? findChain(from: total &+ 1, through: total &+ options.maxLengthCorrection) : nil
+                if let q = stretched ?? findChain(from: 1, through: total &- 1) {
                     if q < total {
                         stats.bytesRead &+= UInt64(q)
                         try report(.skippedBytes(count: q), rel: 0)

@@ -53,6 +53,7 @@ extension PathAttributes {
         /// Encodes the attributes in type order for a session with `asnSize`-octet ASNs.
         /// `ribForm` writes MP_REACH_NLRI in the abbreviated form of RFC 6396 section 4.3.4.
         public func encode(into s: ByteSink, asnSize: Int = 4, ribForm: Bool = false) {
+            // One-octet lengths where they fit, unless the flags ask for two (RFC 4271 section 4.3).
             func attribute(_ flags: UInt8, _ type: UInt8, _ body: () -> Void) {
                 let start = s.count
                 s.append(flags | PathAttributes.flagExtendedLength)
@@ -60,7 +61,13 @@ extension PathAttributes {
                 s.appendBE(UInt16(0))
                 body()
                 let length = s.count - start - 4
-                s.patchBE(UInt16(length), at: start + 2)
+                if length <= 255, flags & PathAttributes.flagExtendedLength == 0 {
+                    s.patchBE(UInt16(flags) << 8 | UInt16(type), at: start)
+                    s.remove(at: start + 2)
+                    s.patchBE(UInt16(type) << 8 | UInt16(length), at: start + 1)
+                } else {
+                    s.patchBE(UInt16(length), at: start + 2)
+                }
             }
             let wellKnown: UInt8 = 0x40, optional: UInt8 = 0x80, transitive: UInt8 = 0x40
             if let origin { attribute(wellKnown, 1) { s.append(origin.rawValue) } }
@@ -132,7 +139,7 @@ extension PathAttributes {
             }
             if let onlyToCustomer { attribute(optional | transitive, 35) { s.appendBE(onlyToCustomer) } }
             for u in unknown {
-                attribute(u.flags & ~PathAttributes.flagExtendedLength, u.type) { s.append(contentsOf: u.value) }
+                attribute(u.flags, u.type) { s.append(contentsOf: u.value) }
             }
         }
 
