@@ -88,6 +88,14 @@ struct DumpJob {
             } catch {
                 outcome.fatalError = "\(error)"
             }
+            if reader.stats.records == 0, !quiet {
+                if reader.stats.bytesRead == 0 {
+                    StandardStreams.printError("blackout: warning: \(path): empty input, no MRT records")
+                } else {
+                    outcome.damaged = true
+                    StandardStreams.printError("blackout: error: \(path): no MRT record found in \(reader.stats.bytesRead) bytes; is it an MRT archive?")
+                }
+            }
             merge(stream.stats, into: &totals)
             merge(reader.stats, into: &readerTotals)
             if path != "-" { compressedBytes += UInt64(fileSize(path)) }
