@@ -37,6 +37,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "blackout", dependencies: ["BlackoutCLI"]),
+        // The fuzz harness: libFuzzer with Fuzz/run.sh; otherwise it replays input files.
+        .executableTarget(name: "FuzzMRT", dependencies: ["MRT", "MRTFormat"]),
         .testTarget(name: "MRTTests", dependencies: ["MRT", "MRTFormat", "MRTArchive"]),
         .testTarget(name: "BlackoutTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "BlackoutCLI"]),
     ]

@@ -57,17 +57,30 @@ struct DumpCommand: ParsableCommand {
     }
 
     func run() throws {
-        var job = DumpJob(files: files, formatter: format.makeFormatter(), filter: try filters.makeFilter())
-        job.countOnly = count
-        job.strict = strict
-        job.quiet = quiet
-        let outcome = job.run()
+        let outcome: DumpOutcome
+        switch format {
+        case .bgpdump: outcome = run(with: BGPDumpFormatter())
+        case .json: outcome = run(with: JSONFormatter())
+        case .psv: outcome = run(with: PSVFormatter())
+        }
         if stats { StandardStreams.printError(outcome.statsReport) }
         if let fatal = outcome.fatalError {
             StandardStreams.printError("blackout: \(fatal)")
             throw ExitCode.failure
         }
         if outcome.damaged { throw ExitCode(ExitCodes.damagedInput) }
+    }
+}
+
+extension DumpCommand {
+    /// Runs with a concrete formatter type, so that its calls are specialised per element.
+    private func run<F: ElementFormatter>(with formatter: F) -> DumpOutcome {
+        // validate() has already built the filter once.
+        var job = DumpJob(files: files, formatter: formatter, filter: (try? filters.makeFilter()) ?? ElementFilter())
+        job.countOnly = count
+        job.strict = strict
+        job.quiet = quiet
+        return job.run()
     }
 }
 

@@ -6,9 +6,9 @@ import MRTArchive
 import MRTFormat
 
 /// Reads files to elements, filters them and writes them in a format to standard output.
-struct DumpJob {
+struct DumpJob<Formatter: ElementFormatter> {
     var files: [String]
-    var formatter: any ElementFormatter
+    var formatter: Formatter
     var filter: ElementFilter
     var countOnly = false
     var strict = false
@@ -16,14 +16,8 @@ struct DumpJob {
     /// How many diagnostics per file are printed before they are only counted.
     var diagnosticsPerFile = 20
 
-    struct Outcome {
-        var damaged = false
-        var fatalError: String?
-        var statsReport = ""
-    }
-
-    func run() -> Outcome {
-        var outcome = Outcome()
+    func run() -> DumpOutcome {
+        var outcome = DumpOutcome()
         let sink = ByteSink(capacity: 1 << 20)
         let flushThreshold = 1 << 20 - 64 << 10
         var kept = 0
@@ -35,6 +29,7 @@ struct DumpJob {
         let progress = Progress(enabled: StandardStreams.stderrIsTerminal && !StandardStreams.stdoutIsTerminal)
         var outputOpen = true
 
+        let unfiltered = filter.isEmpty
         if !countOnly { formatter.writeHeader(to: sink) }
         fileLoop: for (fileIndex, path) in files.enumerated() {
             let source: ByteSource
@@ -73,7 +68,7 @@ struct DumpJob {
             stream.onDiagnostic = report
             do {
                 try stream.forEach { e in
-                    guard filter.isEmpty || filter.matches(e) else { return }
+                    guard unfiltered || filter.matches(e) else { return }
                     kept += 1
                     if countOnly { return }
                     formatter.write(e, to: sink)
@@ -139,6 +134,13 @@ struct DumpJob {
         var st = stat()
         return stat(path, &st) == 0 ? Int(st.st_size) : 0
     }
+}
+
+/// How a dump went: whether input was damaged, what stopped it, and the `--stats` text.
+struct DumpOutcome {
+    var damaged = false
+    var fatalError: String?
+    var statsReport = ""
 }
 
 private struct StopReading: Error {}

@@ -163,14 +163,14 @@ extension ByteSink {
     /// Dotted-quad IPv4, as `inet_ntoa` prints it.
     @inlinable
     public func appendIPv4(_ v: UInt32) {
-        reserve(15)
-        appendOctet(UInt8(truncatingIfNeeded: v >> 24))
+        reserve(15)  // then no check per octet
+        appendOctetReserved(UInt8(truncatingIfNeeded: v >> 24))
         storage[used] = UInt8(ascii: "."); used &+= 1
-        appendOctet(UInt8(truncatingIfNeeded: v >> 16))
+        appendOctetReserved(UInt8(truncatingIfNeeded: v >> 16))
         storage[used] = UInt8(ascii: "."); used &+= 1
-        appendOctet(UInt8(truncatingIfNeeded: v >> 8))
+        appendOctetReserved(UInt8(truncatingIfNeeded: v >> 8))
         storage[used] = UInt8(ascii: "."); used &+= 1
-        appendOctet(UInt8(truncatingIfNeeded: v))
+        appendOctetReserved(UInt8(truncatingIfNeeded: v))
     }
 
     /// An address in the text form `inet_ntop` gives (RFC 5952 zero compression, with

@@ -79,7 +79,6 @@ extension MRTRecord {
         return PeerIndexTable(collectorBGPID: collector, viewName: name, peers: peers)
     }
 
-    
     static func decodePrefix(_ c: inout ByteCursor, v6: Bool) throws(MRTDecodeError) -> Prefix {
         let bits = Int(try c.u8("prefix length"))
         let maxBits = v6 ? 128 : 32
@@ -89,7 +88,6 @@ extension MRTRecord {
         return Prefix(address: try c.prefixAddress(bits: bits, v6: v6), length: UInt8(bits))
     }
 
-    
     static func decodeRIBEntries(_ c: inout ByteCursor, addPath: Bool, ribIsV6: Bool,
                                  peerTable: PeerIndexTable?) throws(MRTDecodeError) -> [RIBEntry] {
         guard let table = peerTable else { throw MRTDecodeError(.missingPeerIndexTable, at: c.position) }

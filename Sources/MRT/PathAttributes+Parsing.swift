@@ -129,7 +129,6 @@ extension PathAttributes {
     }
 
     /// AS_PATH / AS4_PATH segments (RFC 4271 section 4.3, RFC 5065 section 3).
-    
     static func decodeASPath(_ v: inout ByteCursor, asnSize: Int) throws(MRTDecodeError) -> ASPath {
         var path = ASPath()
         path.asns.reserveCapacity(v.remaining / asnSize)
@@ -154,7 +153,6 @@ extension PathAttributes {
     /// octet, NLRI) or the abbreviated RFC 6396 section 4.3.4 one (next hop length and next
     /// hop only). Like bgpdump, a first octet other than zero means the abbreviated form,
     /// since no AFI in use has a high octet.
-    
     static func decodeMPReach(_ v: inout ByteCursor, context: DecodeContext) throws(MRTDecodeError) -> MPReach {
         try v.need(1, "MP_REACH_NLRI")
         if v.base[v.position] != 0 {
@@ -187,7 +185,6 @@ extension PathAttributes {
 
     /// A next hop field: 4 (IPv4), 16 or 32 (IPv6 global, then link-local; RFC 2545),
     /// 12 or 24 or 48 (route distinguisher then address; RFC 4364, RFC 4659), or 0.
-    
     static func decodeNextHop(_ v: inout ByteCursor, length: Int) throws(MRTDecodeError) -> (IPAddress?, IPAddress?) {
         switch length {
         case 0: return (nil, nil)
@@ -210,7 +207,6 @@ extension PathAttributes {
         }
     }
 
-    
     static func decodeMPUnreach(_ v: inout ByteCursor, context: DecodeContext) throws(MRTDecodeError) -> MPUnreach {
         let afi = try v.u16("AFI")
         let safi = try v.u8("SAFI")
@@ -226,7 +222,6 @@ extension PathAttributes {
 
 /// A list of prefixes in NLRI encoding (RFC 4271 section 4.3; RFC 7911 section 3 with
 /// path identifiers), reading until the cursor's end.
-
 func decodeNLRI(_ v: inout ByteCursor, v6: Bool, addPath: Bool) throws(MRTDecodeError) -> [NLRI] {
     var truncated = false
     return try decodeNLRI(&v, v6: v6, addPath: addPath, truncatedTail: &truncated, tolerant: false)

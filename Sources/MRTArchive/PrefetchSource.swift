@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import MRT
 
 /// Reads an inner source on a background thread, a few chunks ahead of the consumer.
@@ -9,7 +13,7 @@ import MRT
 public final class PrefetchSource: ByteSource {
     private final class Shared: @unchecked Sendable {
         // Guarded by `condition`.
-        let condition = NSCondition()
+        let condition = Condition()
         var filled: [[UInt8]] = []
         var spare: [[UInt8]] = []
         var finished = false
@@ -20,12 +24,13 @@ public final class PrefetchSource: ByteSource {
     private let shared = Shared()
     private var current: [UInt8] = []
     private var position = 0
-    private var failed = false
+    /// Set only when no thread could be started.
+    private var direct: ByteSource?
 
     public init(_ inner: ByteSource, chunkSize: Int = 1 << 18, depth: Int = 16) {
         let shared = self.shared
         let box = UncheckedBox(inner)
-        let thread = Thread {
+        let started = startThread {
             let inner = box.value
             while true {
                 shared.condition.lock()
@@ -67,8 +72,8 @@ public final class PrefetchSource: ByteSource {
                 if stop { return }
             }
         }
-        thread.stackSize = 1 << 20
-        thread.start()
+        // Without a second thread, read in the caller's thread.
+        direct = started ? nil : inner
     }
 
     deinit {
@@ -79,6 +84,7 @@ public final class PrefetchSource: ByteSource {
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if let direct { return try direct.read(into: buffer) }
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
         if position == current.count {
             shared.condition.lock()
@@ -105,6 +111,50 @@ public final class PrefetchSource: ByteSource {
         position += n
         return n
     }
+}
+
+/// A mutex and its condition variable (pthreads), for the prefetch queue.
+final class Condition: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(cond, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(cond)
+        pthread_mutex_destroy(mutex)
+        cond.deallocate()
+        mutex.deallocate()
+    }
+
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
+    func wait() { pthread_cond_wait(cond, mutex) }
+    func broadcast() { pthread_cond_broadcast(cond) }
+}
+
+/// Runs `body` on a new detached thread; false if no thread could be created.
+private func startThread(_ body: @escaping @Sendable () -> Void) -> Bool {
+    final class Box { let body: @Sendable () -> Void; init(_ b: @escaping @Sendable () -> Void) { body = b } }
+    let context = Unmanaged.passRetained(Box(body)).toOpaque()
+    var thread = pthread_t()
+    var attributes = pthread_attr_t()
+    pthread_attr_init(&attributes)
+    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+    let rc = pthread_create(&thread, &attributes, { raw in
+        let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+        box.body()
+        return nil
+    }, context)
+    pthread_attr_destroy(&attributes)
+    if rc != 0 {
+        Unmanaged<Box>.fromOpaque(context).release()
+        return false
+    }
+    return true
 }
 
 /// Carries a non-Sendable value into the prefetch thread, which then owns it alone.

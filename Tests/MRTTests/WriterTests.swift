@@ -107,4 +107,26 @@ import Testing
         #expect(lines(a).count == 270_005)
         #expect(a == b)
     }
+
+    /// Concatenated gzip members and bzip2 streams (as pigz, pbzip2 and `cat a.gz b.gz`
+    /// make) read as one stream.
+    @Test(.enabled(if: SharedData.available, "../shared/data is not beside the checkout"),
+          arguments: [Compression.gzip, .bzip2])
+    func concatenatedCompressedStreams(compression: Compression) throws {
+        let original = try readAll(SharedData.path("mrt/lab/quagga_bgp"))
+        let dir = FileManager.default.temporaryDirectory
+        var joined = Data()
+        for i in 0..<2 {
+            let part = dir.appendingPathComponent("blackout-part\(i)").path
+            let out = try OutputFile(path: part, compression: compression)
+            try original.withUnsafeBytes { try out.write($0) }
+            try out.close()
+            joined.append(try Data(contentsOf: URL(fileURLWithPath: part)))
+            try? FileManager.default.removeItem(atPath: part)
+        }
+        let path = dir.appendingPathComponent("blackout-joined").path
+        try joined.write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try readAll(path) == original + original)
+    }
 }
