@@ -2,8 +2,10 @@
 ///
 /// Holds the one piece of state that crosses records: the PEER_INDEX_TABLE that
 /// TABLE_DUMP_V2 RIB records refer to (RFC 6396 section 4.3).
-public struct ElementDecoder: Sendable {
+public struct ElementDecoder {
     public private(set) var peerTable: PeerIndexTable?
+    /// Identical attribute blocks decode once (see `AttributeCache`).
+    let cache = AttributeCache()
 
     public init() {}
 
@@ -59,7 +61,7 @@ public struct ElementDecoder: Sendable {
         _ = try c.u32("sequence number")
         let prefix = try MRTRecord.decodePrefix(&c, v6: v6)
         try table.peers.withUnsafeBufferPointer { peers throws(MRTDecodeError) in
-            try MRTRecord.forEachRIBEntry(&c, addPath: addPath, ribIsV6: v6, peerCount: peers.count) {
+            try MRTRecord.forEachRIBEntry(&c, addPath: addPath, ribIsV6: v6, peerCount: peers.count, cache: cache) {
                 index, originated, pathID, attributes in
                 let peer = peers[Int(index)]
                 out.append(RouteElement(

@@ -103,6 +103,7 @@ extension MRTRecord {
     /// Peer indexes are checked against `peerCount`.
     @inline(__always)
     static func forEachRIBEntry(_ c: inout ByteCursor, addPath: Bool, ribIsV6: Bool, peerCount: Int,
+                                cache: AttributeCache? = nil,
                                 _ body: (UInt16, UInt32, UInt32?, PathAttributes) -> Void) throws(MRTDecodeError) {
         let count = Int(try c.u16("entry count"))
         let context = PathAttributes.DecodeContext(asnSize: 4, addPath: addPath, ribIsV6: ribIsV6)
@@ -116,7 +117,13 @@ extension MRTRecord {
             let pathID: UInt32? = addPath ? try c.u32("path identifier") : nil
             let attrLength = Int(try c.u16("attribute length"))
             var attrs = try c.child(attrLength, "attributes")
-            body(peerIndex, originated, pathID, try PathAttributes.decode(&attrs, context: context))
+            let attributes: PathAttributes
+            if let cache {
+                attributes = try cache.attributes(&attrs, context: context)
+            } else {
+                attributes = try PathAttributes.decode(&attrs, context: context)
+            }
+            body(peerIndex, originated, pathID, attributes)
         }
     }
 

@@ -129,4 +129,24 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(try readAll(path) == original + original)
     }
+
+    /// Identical attribute blocks in consecutive records decode once and are shared.
+    @Test func identicalAttributeBlocksAreShared() throws {
+        let w = MRTWriter()
+        w.writePeerIndexTable(timestamp: 1, PeerIndexTable(collectorBGPID: 1, peers: Self.peers))
+        let a = PathAttributes.Builder(origin: .igp, asPath: ASPath(sequence: [64500, 131279]), nextHop: IPAddress("192.0.2.1")).build()
+        let b = PathAttributes.Builder(origin: .igp, asPath: ASPath(sequence: [64500, 4837]), nextHop: IPAddress("192.0.2.1")).build()
+        for (i, attrs) in [a, a, b, a].enumerated() {
+            w.writeRIB(timestamp: 1, sequence: UInt32(i), prefix: Prefix("10.\(i).0.0/16")!,
+                       entries: [RIBEntry(peerIndex: 0, originatedTime: 0, attributes: attrs)])
+        }
+        let read = try decode(bytes: w.sink.array, keepElements: true)
+        let e = read.elements
+        #expect(e.count == 4)
+        #expect(e[0].attributes === e[1].attributes)
+        #expect(e[0].attributes === e[3].attributes)
+        #expect(e[0].attributes !== e[2].attributes)
+        #expect(e[2].attributes.path?.asns == [64500, 4837])
+        #expect(e[3].attributes.path?.asns == [64500, 131279])
+    }
 }
