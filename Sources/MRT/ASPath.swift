@@ -116,6 +116,20 @@ public struct ASPath: Hashable, Sendable {
     }
 }
 
+extension ASPath {
+    /// Opening and closing characters and separator of a segment in bgpdump's text form
+    /// (0 for none): `{a,b}` SET, `(a b)` confederation SEQUENCE, `[a,b]` confederation SET.
+    @inlinable
+    static func delimiters(_ kind: UInt8) -> (open: UInt8, close: UInt8, separator: UInt8) {
+        switch kind {
+        case 1: return (UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: ","))
+        case 3: return (UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: " "))
+        case 4: return (UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: ","))
+        default: return (0, 0, UInt8(ascii: " "))
+        }
+    }
+}
+
 extension ASPath: CustomStringConvertible {
     /// bgpdump's text form: SEQUENCE ASes separated by spaces, `{a,b}` for a SET,
     /// `(a b)` for a confederation SEQUENCE and `[a,b]` for a confederation SET.
@@ -135,13 +149,7 @@ extension ByteSink {
             for s in path.segments {
                 if !first { append(UInt8(ascii: " ")) }
                 first = false
-                let (open, close, sep): (UInt8, UInt8, UInt8)
-                switch s.kind.rawValue {
-                case 1: (open, close, sep) = (UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: ","))
-                case 3: (open, close, sep) = (UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: " "))
-                case 4: (open, close, sep) = (UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: ","))
-                default: (open, close, sep) = (0, 0, UInt8(ascii: " "))
-                }
+                let (open, close, sep) = ASPath.delimiters(s.kind.rawValue)
                 if open != 0 { append(open) }
                 var i = 0
                 while i < s.count {
@@ -169,13 +177,7 @@ extension ByteSink {
             p &+= 2
             if !first { append(UInt8(ascii: " ")) }
             first = false
-            let (open, close, sep): (UInt8, UInt8, UInt8)
-            switch kind {
-            case 1: (open, close, sep) = (UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: ","))
-            case 3: (open, close, sep) = (UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: " "))
-            case 4: (open, close, sep) = (UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: ","))
-            default: (open, close, sep) = (0, 0, UInt8(ascii: " "))
-            }
+            let (open, close, sep) = ASPath.delimiters(kind)
             if open != 0 { append(open) }
             var i = 0
             while i < count, p &+ asnSize <= end {

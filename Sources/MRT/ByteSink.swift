@@ -142,7 +142,16 @@ public final class ByteSink {
 
     /// Appends `v` in decimal, as `printf("%u")` does.
     @inlinable
-    public func appendDecimal(_ value: UInt32) {
+    public func appendDecimal(_ value: UInt32) { appendDigits(value) }
+
+    /// Appends `v` in decimal, as `printf("%llu")` does.
+    @inlinable
+    public func appendDecimal(_ value: UInt64) { appendDigits(value) }
+
+    /// Decimal digits of `value`, two at a time from a constant table, written back to
+    /// front in place. Generic so that 32-bit values use 32-bit division.
+    @inlinable @inline(__always)
+    func appendDigits<T: FixedWidthInteger & UnsignedInteger>(_ value: T) {
         if value < 10 {
             reserve(1)
             storage[used] = UInt8(truncatingIfNeeded: 48 &+ value)
@@ -189,38 +198,6 @@ public final class ByteSink {
         storage[used] = entry[1]
         storage[used &+ 1] = entry[2]
         storage[used &+ 2] = entry[3]
-        used &+= n
-    }
-
-    @inlinable
-    public func appendDecimal(_ value: UInt64) {
-        if value < 10 {
-            reserve(1)
-            storage[used] = UInt8(truncatingIfNeeded: 48 &+ value)
-            used &+= 1
-            return
-        }
-        let n = Self.digitCount(value)
-        reserve(n)
-        // Two digits at a time from a constant table, written back to front in place.
-        let pairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
-        let table = pairs.utf8Start
-        var v = value
-        var i = used &+ n
-        while v >= 100 {
-            let r = Int(truncatingIfNeeded: v % 100)
-            v /= 100
-            i &-= 2
-            storage[i] = table[2 &* r]
-            storage[i &+ 1] = table[2 &* r &+ 1]
-        }
-        if v >= 10 {
-            let r = Int(truncatingIfNeeded: v)
-            storage[i &- 2] = table[2 &* r]
-            storage[i &- 1] = table[2 &* r &+ 1]
-        } else {
-            storage[i &- 1] = UInt8(truncatingIfNeeded: 48 &+ v)
-        }
         used &+= n
     }
 

@@ -68,6 +68,16 @@ public struct BGPDumpFormatter: ElementFormatter {
         s.append(UInt8(ascii: "|"))
     }
 
+    /// `STATE|peer|peeras|old|new`
+    private func writeState(_ e: RouteElement, _ s: ByteSink) {
+        s.append("STATE|")
+        writePeer(e, s)
+        s.appendDecimal(UInt32(e.oldState.rawValue))
+        s.append(UInt8(ascii: "|"))
+        s.appendDecimal(UInt32(e.newState.rawValue))
+        s.append(UInt8(ascii: "\n"))
+    }
+
     /// `peer|peeras|prefix|[path id|]aspath|origin|nexthop|lp|med|communities|AG|aggregator|`
     private func writeRIBBody(_ e: RouteElement, _ s: ByteSink) {
         let a = e.attributes
@@ -158,12 +168,7 @@ public struct BGPDumpFormatter: ElementFormatter {
         let et = e.recordType == .bgp4mpET
         if e.kind == .state {
             writeLinePrefix(et ? "BGP4MP_ET" : "BGP4MP", e, s, withMicros: et)
-            s.append("STATE|")
-            writePeer(e, s)
-            s.appendDecimal(UInt32(e.oldState.rawValue))
-            s.append(UInt8(ascii: "|"))
-            s.appendDecimal(UInt32(e.newState.rawValue))
-            s.append(UInt8(ascii: "\n"))
+            writeState(e, s)
             return
         }
         guard e.kind == .announce || e.kind == .withdraw else { return }  // BGP4MP_ENTRY: not printed
@@ -222,12 +227,7 @@ public struct BGPDumpFormatter: ElementFormatter {
         writeLinePrefix("BGP", e, s, withMicros: false)
         switch e.kind {
         case .state:
-            s.append("STATE|")
-            writePeer(e, s)
-            s.appendDecimal(UInt32(e.oldState.rawValue))
-            s.append(UInt8(ascii: "|"))
-            s.appendDecimal(UInt32(e.newState.rawValue))
-            s.append(UInt8(ascii: "\n"))
+            writeState(e, s)
         case .withdraw:
             s.append("W|")
             writePeer(e, s)
