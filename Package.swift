@@ -5,6 +5,8 @@ import PackageDescription
 //   MRT         wire formats: framing, records, BGP UPDATE, route elements, writer. No dependencies.
 //   MRTFormat   text renderings of elements: bgpdump -m, JSON lines, PSV.       -> MRT
 //   MRTArchive  byte sources: plain, gzip, bzip2 (by magic), stdin, prefetching. -> MRT, zlib, libbz2
+//   Registry    RIR delegations, geolocation, AS names; prefix/ASN -> country.   -> MRT, MRTArchive
+//   Connectivity  the census of a routing table: countries, providers, risk.    -> MRT, Registry
 //   BlackoutCLI the commands (swift-argument-parser), thin calls into the libraries
 //   blackout    the executable: main.swift only
 let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
@@ -29,10 +31,12 @@ let package = Package(
         .target(name: "MRT", swiftSettings: hotPath),
         .target(name: "MRTFormat", dependencies: ["MRT"], swiftSettings: hotPath),
         .target(name: "MRTArchive", dependencies: ["MRT", "CZlib", "CBzip2"]),
+        .target(name: "Registry", dependencies: ["MRT", "MRTArchive"]),
+        .target(name: "Connectivity", dependencies: ["MRT", "Registry"]),
         .target(
             name: "BlackoutCLI",
             dependencies: [
-                "MRT", "MRTFormat", "MRTArchive",
+                "MRT", "MRTFormat", "MRTArchive", "Registry", "Connectivity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -40,6 +44,7 @@ let package = Package(
         // The fuzz harness: libFuzzer with Fuzz/run.sh; otherwise it replays input files.
         .executableTarget(name: "FuzzMRT", dependencies: ["MRT", "MRTFormat"]),
         .testTarget(name: "MRTTests", dependencies: ["MRT", "MRTFormat", "MRTArchive"]),
+        .testTarget(name: "CensusTests", dependencies: ["MRT", "MRTArchive", "Registry", "Connectivity"]),
         .testTarget(name: "BlackoutTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "BlackoutCLI"]),
     ]
 )
