@@ -31,8 +31,8 @@ let package = Package(
         .target(name: "MRT", swiftSettings: hotPath),
         .target(name: "MRTFormat", dependencies: ["MRT"], swiftSettings: hotPath),
         .target(name: "MRTArchive", dependencies: ["MRT", "CZlib", "CBzip2"]),
-        .target(name: "Registry", dependencies: ["MRT", "MRTArchive"]),
-        .target(name: "Connectivity", dependencies: ["MRT", "Registry"]),
+        .target(name: "Registry", dependencies: ["MRT", "MRTArchive"], swiftSettings: hotPath),
+        .target(name: "Connectivity", dependencies: ["MRT", "Registry"], swiftSettings: hotPath),
         .target(
             name: "BlackoutCLI",
             dependencies: [

@@ -27,6 +27,9 @@ struct CensusArguments: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Do not report damaged records one by one.")
     var quiet = false
 
+    @Flag(help: "Print how long reading, loading the registry and the census took, to standard error.")
+    var timing = false
+
     func validate() throws {
         if ribs.isEmpty { throw ValidationError("Give at least one routing table with --rib FILE.") }
         if !(0..<1).contains(visibility) { throw ValidationError("--visibility is a share in [0, 1).") }
@@ -39,7 +42,25 @@ struct CensusArguments: ParsableArguments {
         options.visibilityShare = visibility
         options.fullFeedShare = fullFeed
         options.peerASNs = Set(peerASNs)
-        let builder = CensusBuilder(options: options)
+        let started = ContinuousClock.now
+        var registryTime: Duration = .zero
+        // The registry is loaded at the first RIB entry, for the table's date.
+        let builder = CensusBuilder(options: options) { [registry, geo, quiet] time in
+            let t = ContinuousClock.now
+            defer { registryTime = ContinuousClock.now - t }
+            do {
+                let db = try RegistryDatabase.load(directory: registry, near: time, geo: GeoSource(geo))
+                if !quiet {
+                    for w in db.warnings.prefix(5) { StandardStreams.printError("blackout: warning: \(w)") }
+                    if db.warnings.count > 5 {
+                        StandardStreams.printError("blackout: warning: \(db.warnings.count - 5) more registry lines skipped")
+                    }
+                }
+                return db
+            } catch {
+                throw CLIError("\(error)")
+            }
+        }
         var damaged = 0
         for path in ribs {
             let source: ByteSource
@@ -54,27 +75,23 @@ struct CensusArguments: ParsableArguments {
             reader.onDiagnostic = report
             let stream = ElementStream(reader: reader)
             stream.onDiagnostic = report
-            try stream.forEach { builder.add($0) }
+            try stream.forEach { try builder.add($0) }
+            if timing { StandardStreams.printError("timing: \(path): attribute cache \(stream.attributeCacheStats)") }
             if reader.stats.records == 0 {
                 throw CLIError("\(path): no MRT records (empty or not an MRT archive)")
             }
         }
-        if builder.routesRead == 0 {
+        let readDone = ContinuousClock.now
+        guard let census = builder.finish(), let db = builder.registry else {
             throw CLIError("no RIB entries in \(ribs.joined(separator: ", "))"
                 + (peerASNs.isEmpty ? "" : " from peer AS \(peerASNs.map(String.init).joined(separator: ","))")
                 + " (a RIB needs its PEER_INDEX_TABLE; update files are not routing tables)")
         }
-        let db: RegistryDatabase
-        do {
-            db = try RegistryDatabase.load(directory: registry, near: builder.timestamp, geo: GeoSource(geo))
-        } catch {
-            throw CLIError("\(error)")
+        if timing {
+            StandardStreams.printError("timing: read \(readDone - started) (of which registry \(registryTime), cache: \(db.fromCache)), "
+                                       + "census \(ContinuousClock.now - readDone) \(builder.phaseTimes)")
         }
-        if !quiet {
-            for w in db.warnings.prefix(5) { StandardStreams.printError("blackout: warning: \(w)") }
-            if db.warnings.count > 5 { StandardStreams.printError("blackout: warning: \(db.warnings.count - 5) more registry lines skipped") }
-        }
-        return (builder.finish(registry: db), db)
+        return (census, db)
     }
 }
 

@@ -1,3 +1,4 @@
+import Dispatch
 import MRT
 import Registry
 
@@ -27,35 +28,51 @@ public final class CensusBuilder {
         var asn: UInt32
     }
 
-    struct Route {
-        var peer: UInt16
-        var attributes: PathAttributes
-    }
-
     public let options: CensusOptions
+    /// Loads the registry for the table's time; called once, at the first RIB entry, so
+    /// that prefix countries and path walks are computed while the archive is still being
+    /// read (and decompressed on the other core).
+    private let loadRegistry: (UInt32) throws -> RegistryDatabase
+    public private(set) var registry: RegistryDatabase?
+    private var walker: PathWalker?
     private var peerIndex: [PeerKey: UInt16] = [:]
     private(set) var peers: [PeerKey] = []
     private var prefixIndex: [Prefix: Int32] = [:]
     private var prefixes: [Prefix] = []
-    // Routes in arrival order, as three parallel arrays (no array per prefix).
+    /// The registered country of each prefix (raw code, 0 for none).
+    private var prefixCountry: [UInt16] = []
+    // Routes in arrival order, as parallel arrays (no array per prefix).
     private var routeSlot: [Int32] = []
     private var routePeer: [UInt16] = []
-    private var routeAttributes: [PathAttributes] = []
+    /// Index of the route's path walk in `walker`, -1 when the route has no AS path.
+    private var routeWalk: [Int32] = []
     private var lastPrefix: Prefix?
     private var lastSlot: Int32 = 0
-    /// Newest RIB timestamp seen (the table's time).
+    /// The table's time: the first RIB entry's timestamp.
     public private(set) var timestamp: UInt32 = 0
     public private(set) var routesRead = 0
+    /// How long the phases of `finish` took: grouping, full-feed peers, countries, reports.
+    public private(set) var phaseTimes: [Duration] = []
 
-    public init(options: CensusOptions = CensusOptions()) {
+    public init(options: CensusOptions = CensusOptions(), registry: @escaping (UInt32) throws -> RegistryDatabase) {
         self.options = options
+        self.loadRegistry = registry
         prefixIndex.reserveCapacity(1 << 20)
+        routeSlot.reserveCapacity(1 << 20)
+        routePeer.reserveCapacity(1 << 20)
+        routeWalk.reserveCapacity(1 << 20)
     }
 
     /// Adds one element; only RIB entries (R) count.
-    public func add(_ e: RouteElement) {
+    public func add(_ e: RouteElement) throws {
         guard e.kind == .rib else { return }
         if !options.peerASNs.isEmpty, !options.peerASNs.contains(e.peerASN) { return }
+        if walker == nil {
+            let db = try loadRegistry(e.timestamp)
+            registry = db
+            walker = PathWalker(registry: db)
+            timestamp = e.timestamp
+        }
         let key = PeerKey(address: e.peerAddress, asn: e.peerASN)
         let peer: UInt16
         if let p = peerIndex[key] {
@@ -75,13 +92,14 @@ public final class CensusBuilder {
             slot = Int32(prefixes.count)
             prefixIndex[e.prefix] = slot
             prefixes.append(e.prefix)
+            prefixCountry.append(registry!.country(of: e.prefix)?.rawValue ?? 0)
         }
         lastPrefix = e.prefix
         lastSlot = slot
         routeSlot.append(slot)
         routePeer.append(peer)
-        routeAttributes.append(e.attributes)
-        timestamp = max(timestamp, e.timestamp)
+        let cc = prefixCountry[Int(slot)]
+        routeWalk.append(walker!.walk(e.attributes, country: CountryCode(rawValue: cc)) ?? -1)
         routesRead += 1
     }
 
@@ -118,35 +136,74 @@ public final class CensusBuilder {
         return counts.map { most > 0 && Double($0) >= options.fullFeedShare * Double(most) }
     }
 
-    /// Computes the census with `registry` mapping prefixes and ASes to countries.
-    public func finish(registry: RegistryDatabase) -> Census {
+    /// Computes the census; nil when no RIB entry was added (no registry was loaded).
+    public func finish() -> Census? {
+        guard let registry, let walker else { return nil }
+        let t0 = ContinuousClock.now
         let (offsets, order) = groupedRoutes()
+        let t1 = ContinuousClock.now
         let fullFeed = fullFeedPeers(offsets, order)
+        let t2 = ContinuousClock.now
         let fullFeedCount = fullFeed.filter { $0 }.count
-        var acc: [CountryCode: CountryAccumulator] = [:]
-        var visible = 0
-        var ffRoutes: [Route] = []
-        var carriers: [UInt16] = []
-        for (i, prefix) in prefixes.enumerated() {
-            ffRoutes.removeAll(keepingCapacity: true)
-            carriers.removeAll(keepingCapacity: true)
-            for k in offsets[i]..<offsets[i + 1] {
-                let r = Int(order[k])
-                let peer = routePeer[r]
-                guard fullFeed[Int(peer)] else { continue }
-                ffRoutes.append(Route(peer: peer, attributes: routeAttributes[r]))
-                if !carriers.contains(peer) { carriers.append(peer) }
+        // Countries are summed in two halves of the prefixes on both cores, then merged.
+        let parts = 2
+        let partials = ParallelResults<([UInt16: CountryAccumulator], Int)>(count: parts, initial: ([:], 0))
+        let prefixes = self.prefixes, prefixCountry = self.prefixCountry, routePeer = self.routePeer
+        let routeWalk = self.routeWalk, peerCount = peers.count, visibilityShare = options.visibilityShare
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let range = (prefixes.count * part / parts)..<(prefixes.count * (part + 1) / parts)
+            var acc: [UInt16: CountryAccumulator] = [:]
+            var visible = 0
+            var routes: [(peer: UInt16, walk: Int32)] = []
+            var carriers: [UInt16] = []
+            var scratch = CensusScratch()
+            for i in range {
+                routes.removeAll(keepingCapacity: true)
+                carriers.removeAll(keepingCapacity: true)
+                for k in offsets[i]..<offsets[i + 1] {
+                    let r = Int(order[k])
+                    let peer = routePeer[r]
+                    guard fullFeed[Int(peer)] else { continue }
+                    routes.append((peer, routeWalk[r]))
+                    if !carriers.contains(peer) { carriers.append(peer) }
+                }
+                guard Double(carriers.count) > visibilityShare * Double(fullFeedCount) else { continue }
+                visible += 1
+                let cc = prefixCountry[i]
+                guard cc != 0 else { continue }
+                acc[cc, default: CountryAccumulator(country: CountryCode(rawValue: cc), peerCount: peerCount)]
+                    .add(prefix: prefixes[i], routes: routes, walker: walker, scratch: &scratch)
             }
-            guard Double(carriers.count) > options.visibilityShare * Double(fullFeedCount) else { continue }
-            visible += 1
-            guard let cc = registry.country(of: prefix) else { continue }
-            acc[cc, default: CountryAccumulator(country: cc)].add(prefix: prefix, routes: ffRoutes, registry: registry)
+            partials.set(part, (acc, visible))
         }
-        let reports = acc.values.map { $0.report(registry: registry) }
+        var acc = partials.values[0].0
+        var visible = partials.values[0].1
+        for (other, v) in partials.values.dropFirst() {
+            visible += v
+            for (cc, a) in other {
+                if acc[cc] == nil { acc[cc] = a } else { acc[cc]!.merge(a) }
+            }
+        }
+        let t3 = ContinuousClock.now
+        let accumulators = Array(acc.values)
+        let built = ParallelResults<CountryReport?>(count: accumulators.count, initial: nil)
+        DispatchQueue.concurrentPerform(iterations: accumulators.count) { i in
+            built.set(i, accumulators[i].report(registry: registry))
+        }
+        let reports = built.values.compactMap { $0 }
             .sorted { $0.prefixes != $1.prefixes ? $0.prefixes > $1.prefixes : $0.country < $1.country }
+        let t4 = ContinuousClock.now
+        phaseTimes = [t1 - t0, t2 - t1, t3 - t2, t4 - t3]
         return Census(countries: reports, peers: peers.count, fullFeedPeers: fullFeedCount,
                       prefixes: prefixes.count, visiblePrefixes: visible, timestamp: timestamp)
     }
+}
+
+/// One slot per parallel task; each task writes only its own slot.
+final class ParallelResults<T>: @unchecked Sendable {
+    private(set) var values: [T]
+    init(count: Int, initial: T) { values = [T](repeating: initial, count: count) }
+    func set(_ i: Int, _ v: T) { values.withUnsafeMutableBufferPointer { $0[i] = v } }
 }
 
 /// The result of a census.
@@ -163,6 +220,87 @@ public struct Census: Sendable {
     public func report(for cc: CountryCode) -> CountryReport? { countries.first { $0.country == cc } }
 }
 
+/// Walks AS paths from the origin to the first AS registered in another country, once
+/// per distinct attribute set: routes share `PathAttributes` objects when their attribute
+/// blocks are identical, so a walk is looked up by object identity.
+final class PathWalker: @unchecked Sendable {  // written while reading, only read in finish()
+    struct Walk {
+        var origin: UInt32
+        /// False when the path ends in an AS_SET: no single origin.
+        var hasOrigin: Bool
+        /// The international provider, 0 if none.
+        var provider: UInt32
+        /// The AS before the provider on the walk (the country's frontier AS).
+        var frontier: UInt32
+        /// The path's distinct ASNs, in `asnPool[asnStart..<asnEnd]`.
+        var asnStart: Int32
+        var asnEnd: Int32
+    }
+
+    let registry: RegistryDatabase
+    private(set) var walks: [Walk] = []
+    private var memo: [ObjectIdentifier: Int32] = [:]
+    private(set) var asnPool: [UInt32] = []
+    private var buffer: [UInt32] = []
+    /// Keeps memoised objects alive so that their identities are not reused.
+    private var keep: [PathAttributes] = []
+
+    init(registry: RegistryDatabase) {
+        self.registry = registry
+        memo.reserveCapacity(1 << 18)
+        buffer.reserveCapacity(64)
+    }
+
+    /// The walk of a path (an index into `walks`), or nil when there is no AS path.
+    func walk(_ attributes: PathAttributes, country: CountryCode) -> Int32? {
+        let id = ObjectIdentifier(attributes)
+        if let w = memo[id] { return w }
+        guard let shape = attributes.flattenedPath(into: &buffer), !buffer.isEmpty else { return nil }
+        let origin = buffer[buffer.count - 1]
+        let originCountry = registry.country(ofASN: origin)
+        let home = originCountry ?? country
+        var previous = origin
+        var provider: UInt32 = 0
+        var j = buffer.count - 2
+        while j >= 0 {
+            let asn = buffer[j]
+            if asn != previous {
+                if let cc = registry.country(ofASN: asn), cc != home {
+                    provider = asn
+                    break
+                }
+                previous = asn
+            }
+            j -= 1
+        }
+        let start = asnPool.count
+        for a in buffer where !asnPool[start...].contains(a) { asnPool.append(a) }
+        walks.append(Walk(origin: origin, hasOrigin: !shape.endsInSet, provider: provider, frontier: previous,
+                          asnStart: Int32(start), asnEnd: Int32(asnPool.count)))
+        let index = Int32(walks.count - 1)
+        // The walk depends on the prefix's country only when the origin's is unknown.
+        if originCountry != nil {
+            memo[id] = index
+            keep.append(attributes)
+        }
+        return index
+    }
+}
+
+/// Buffers reused from prefix to prefix, so that the census allocates per country, not per route.
+struct CensusScratch {
+    var asns: [UInt32] = []
+    var providers: [UInt32] = []
+    var onAllPaths: [UInt32] = []
+    var origins: [UInt32] = []
+    init() {
+        asns.reserveCapacity(64)
+        providers.reserveCapacity(8)
+        onAllPaths.reserveCapacity(64)
+        origins.reserveCapacity(4)
+    }
+}
+
 /// Per-country sums while the census runs.
 struct CountryAccumulator {
     let country: CountryCode
@@ -170,87 +308,108 @@ struct CountryAccumulator {
     var v6Prefixes = 0
     var v4Ranges: [(UInt64, UInt64)] = []
     var origins: [UInt32: (prefixes: Int, providers: Set<UInt32>)] = [:]
-    var peers = Set<UInt16>()
+    /// Bitmap of the full-feed peers that carry some prefix of the country.
+    var peers: [UInt64]
     var providerPrefixes: [UInt32: Int] = [:]
     var providerPaths: [UInt32: Int] = [:]
     var providerRanges: [UInt32: [(UInt64, UInt64)]] = [:]
-    var dependentRanges: [UInt32: [(UInt64, UInt64)]] = [:]
+    /// Per IPv4 prefix, the ASes on every one of its paths (for dependence), flat.
+    var onAllRanges: [(UInt64, UInt64)] = []
+    var onAllEnds: [Int32] = []
+    var onAllASNs: [UInt32] = []
     var frontier = Set<UInt32>()
 
-    init(country: CountryCode) { self.country = country }
+    init(country: CountryCode, peerCount: Int) {
+        self.country = country
+        peers = [UInt64](repeating: 0, count: (peerCount + 63) / 64)
+    }
 
-    mutating func add(prefix: Prefix, routes: [CensusBuilder.Route], registry: RegistryDatabase) {
+    mutating func add(prefix: Prefix, routes: [(peer: UInt16, walk: Int32)], walker: PathWalker,
+                      scratch s: inout CensusScratch) {
         let range = RangeTable.range(prefix)
         if prefix.isV6 { v6Prefixes += 1 } else { v4Prefixes += 1; v4Ranges.append(range) }
-        // Per prefix, a handful of values each: small arrays beat sets.
-        var prefixProviders: [UInt32] = []
-        var onAllPaths: [UInt32]?
-        var prefixOrigins: [UInt32] = []
-        for r in routes {
-            peers.insert(r.peer)
-            guard let path = r.attributes.path, !path.asns.isEmpty else { continue }
-            let asns = path.asns
-            // The origin is the last AS of a path that ends in an AS_SEQUENCE; a path ending
-            // in an AS_SET (an aggregate) names no single origin.
-            let origin = asns[asns.count - 1]
-            if let last = path.segments.last, !last.kind.isSet, !prefixOrigins.contains(origin) {
-                prefixOrigins.append(origin)
-            }
-            let home = registry.country(ofASN: origin) ?? country
-            var previous = origin
-            var provider: UInt32?
-            var j = asns.count - 2
-            while j >= 0 {
-                let asn = asns[j]
-                if asn != previous {
-                    if let cc = registry.country(ofASN: asn), cc != home {
-                        provider = asn
-                        break
-                    }
-                    previous = asn
+        s.providers.removeAll(keepingCapacity: true)
+        s.origins.removeAll(keepingCapacity: true)
+        s.onAllPaths.removeAll(keepingCapacity: true)
+        var first = true
+        walker.asnPool.withUnsafeBufferPointer { pool in
+            for r in routes {
+                peers[Int(r.peer) >> 6] |= 1 << UInt64(r.peer & 63)
+                guard r.walk >= 0 else { continue }
+                let w = walker.walks[Int(r.walk)]
+                if w.hasOrigin, !s.origins.contains(w.origin) { s.origins.append(w.origin) }
+                let asns = UnsafeBufferPointer(rebasing: pool[Int(w.asnStart)..<Int(w.asnEnd)])
+                if first {
+                    s.onAllPaths.append(contentsOf: asns)
+                    first = false
+                } else {
+                    s.onAllPaths.removeAll { !asns.contains($0) }
                 }
-                j -= 1
-            }
-            if let all = onAllPaths {
-                onAllPaths = all.filter { asns.contains($0) }
-            } else {
-                var unique: [UInt32] = []
-                for a in asns where !unique.contains(a) { unique.append(a) }
-                onAllPaths = unique
-            }
-            if let p = provider {
-                providerPaths[p, default: 0] += 1
-                if !prefixProviders.contains(p) { prefixProviders.append(p) }
-                frontier.insert(previous)
+                if w.provider != 0 {
+                    providerPaths[w.provider, default: 0] += 1
+                    if !s.providers.contains(w.provider) { s.providers.append(w.provider) }
+                    frontier.insert(w.frontier)
+                }
             }
         }
-        for p in prefixProviders {
+        for p in s.providers {
             providerPrefixes[p, default: 0] += 1
             if !prefix.isV6 { providerRanges[p, default: []].append(range) }
         }
-        if !prefix.isV6, let all = onAllPaths {
-            for p in all { dependentRanges[p, default: []].append(range) }
+        if !prefix.isV6, !s.onAllPaths.isEmpty {
+            onAllRanges.append(range)
+            onAllASNs.append(contentsOf: s.onAllPaths)
+            onAllEnds.append(Int32(onAllASNs.count))
         }
-        for o in prefixOrigins {
+        for o in s.origins {
             origins[o, default: (0, [])].prefixes += 1
-            origins[o]!.providers.formUnion(prefixProviders)
+            if !s.providers.isEmpty { origins[o]!.providers.formUnion(s.providers) }
         }
+    }
+
+    /// Adds another part's sums for the same country.
+    mutating func merge(_ o: CountryAccumulator) {
+        v4Prefixes += o.v4Prefixes
+        v6Prefixes += o.v6Prefixes
+        v4Ranges += o.v4Ranges
+        for (asn, x) in o.origins {
+            origins[asn, default: (0, [])].prefixes += x.prefixes
+            origins[asn]!.providers.formUnion(x.providers)
+        }
+        for i in peers.indices { peers[i] |= o.peers[i] }
+        providerPrefixes.merge(o.providerPrefixes, uniquingKeysWith: +)
+        providerPaths.merge(o.providerPaths, uniquingKeysWith: +)
+        providerRanges.merge(o.providerRanges, uniquingKeysWith: +)
+        let base = Int32(onAllASNs.count)
+        onAllRanges += o.onAllRanges
+        onAllASNs += o.onAllASNs
+        onAllEnds += o.onAllEnds.map { $0 + base }
+        frontier.formUnion(o.frontier)
     }
 
     func report(registry: RegistryDatabase) -> CountryReport {
         let total = unionSize(v4Ranges)
+        // Dependence: the address space of prefixes with the provider on all of their paths.
+        var dependent: [UInt32: [(UInt64, UInt64)]] = [:]
+        var start = 0
+        for (i, end) in onAllEnds.enumerated() {
+            for k in start..<Int(end) where providerPrefixes[onAllASNs[k]] != nil {
+                dependent[onAllASNs[k], default: []].append(onAllRanges[i])
+            }
+            start = Int(end)
+        }
         let providers = providerPrefixes.map { asn, n -> ProviderShare in
             ProviderShare(asn: asn, name: registry.name(ofASN: asn), country: registry.country(ofASN: asn),
                           prefixes: n, prefixPaths: providerPaths[asn] ?? 0,
                           addressShare: total > 0 ? unionSize(providerRanges[asn] ?? []) / total : 0,
-                          dependence: total > 0 ? unionSize(dependentRanges[asn] ?? []) / total : 0)
+                          dependence: total > 0 ? unionSize(dependent[asn] ?? []) / total : 0)
         }.sorted { ($0.prefixPaths, $1.asn) > ($1.prefixPaths, $0.asn) }
         let originReports = origins.map { asn, o in
             OriginReport(asn: asn, name: registry.name(ofASN: asn), prefixes: o.prefixes, providers: o.providers.sorted())
         }.sorted { ($0.prefixes, $1.asn) > ($1.prefixes, $0.asn) }
         return CountryReport(
             country: country, prefixes: v4Prefixes, slash24s: total / 256, ipv6Prefixes: v6Prefixes,
-            originASNs: origins.keys.sorted(), peers: peers.count, providers: providers,
+            originASNs: origins.keys.sorted(), peers: peers.reduce(0) { $0 + $1.nonzeroBitCount }, providers: providers,
             frontierASNs: frontier.sorted(), risk: RiskBand(frontierASes: frontier.count), origins: originReports)
     }
 }

@@ -6,6 +6,8 @@ public struct ElementDecoder {
     public private(set) var peerTable: PeerIndexTable?
     /// Identical attribute blocks decode once (see `AttributeCache`).
     let cache = AttributeCache()
+    /// How often the attribute cache found a block it had decoded (hits, misses).
+    public var attributeCacheStats: (hits: Int, misses: Int) { (cache.hits, cache.misses) }
 
     public init() {}
 

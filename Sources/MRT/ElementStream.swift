@@ -23,6 +23,8 @@ public final class ElementStream {
     public private(set) var stats = Stats()
     private var decoder = ElementDecoder()
     private var batch: [RouteElement] = []
+    /// Attribute blocks found again in the attribute cache, and decoded.
+    public var attributeCacheStats: (hits: Int, misses: Int) { decoder.attributeCacheStats }
     /// Receives diagnostics for damaged records (framing diagnostics go to the reader's handler).
     public var onDiagnostic: ((MRTDiagnostic) -> Void)?
 

@@ -216,6 +216,37 @@ public final class PathAttributes: @unchecked Sendable {
         }
     }
 
+    /// The ASNs of `path`, flattened in order, into `buffer` (reused, so a caller walking many
+    /// paths allocates nothing); returns whether the path ends in an AS_SET, or nil when
+    /// there is no AS_PATH.
+    public func flattenedPath(into buffer: inout [UInt32]) -> (endsInSet: Bool, Void)? {
+        buffer.removeAll(keepingCapacity: true)
+        guard asPathSpan.isPresent else { return nil }
+        if needsAS4Merge {
+            guard let p = path else { return nil }
+            buffer.append(contentsOf: p.asns)
+            return (p.segments.last?.kind.isSet ?? false, ())
+        }
+        let size = Int(asnSize)
+        return raw.withUnsafeBytes { buf in
+            var p = Int(asPathSpan.start)
+            let end = p + Int(asPathSpan.count)
+            var lastKind: UInt8 = 2
+            while p + 2 <= end {
+                lastKind = buf[p]
+                let n = Int(buf[p + 1])
+                p += 2
+                for _ in 0..<n where p + size <= end {
+                    buffer.append(size == 4
+                        ? UInt32(bigEndian: buf.loadUnaligned(fromByteOffset: p, as: UInt32.self))
+                        : UInt32(UInt16(bigEndian: buf.loadUnaligned(fromByteOffset: p, as: UInt16.self))))
+                    p += size
+                }
+            }
+            return (lastKind == 1 || lastKind == 4, ())
+        }
+    }
+
     /// Writes the origin AS(es) separated by `separator`, without allocating when possible.
     public func appendOriginASNs(to sink: ByteSink, separator: UInt8) {
         var first = true
