@@ -48,6 +48,11 @@ public final class CensusBuilder {
     private var routeWalk: [Int32] = []
     private var lastPrefix: Prefix?
     private var lastSlot: Int32 = 0
+    private var lastPeerKey: PeerKey?
+    private var lastPeer: UInt16 = 0
+    private var lastAttributes: PathAttributes?
+    private var lastAttributesCountry: UInt16 = 0
+    private var lastWalk: Int32 = -1
     /// The table's time: the first RIB entry's timestamp.
     public private(set) var timestamp: UInt32 = 0
     public private(set) var routesRead = 0
@@ -75,7 +80,9 @@ public final class CensusBuilder {
         }
         let key = PeerKey(address: e.peerAddress, asn: e.peerASN)
         let peer: UInt16
-        if let p = peerIndex[key] {
+        if key == lastPeerKey {
+            peer = lastPeer
+        } else if let p = peerIndex[key] {
             peer = p
         } else {
             guard peers.count < Int(UInt16.max) else { return }
@@ -83,6 +90,8 @@ public final class CensusBuilder {
             peerIndex[key] = peer
             peers.append(key)
         }
+        lastPeerKey = key
+        lastPeer = peer
         let slot: Int32
         if e.prefix == lastPrefix {
             slot = lastSlot
@@ -99,7 +108,17 @@ public final class CensusBuilder {
         routeSlot.append(slot)
         routePeer.append(peer)
         let cc = prefixCountry[Int(slot)]
-        routeWalk.append(walker!.walk(e.attributes, country: CountryCode(rawValue: cc)) ?? -1)
+        // Consecutive routes often share their attribute set (one object, see AttributeCache).
+        let walk: Int32
+        if e.attributes === lastAttributes, lastAttributesCountry == cc {
+            walk = lastWalk
+        } else {
+            walk = walker!.walk(e.attributes, country: CountryCode(rawValue: cc)) ?? -1
+            lastAttributes = e.attributes
+            lastAttributesCountry = cc
+            lastWalk = walk
+        }
+        routeWalk.append(walk)
         routesRead += 1
     }
 
