@@ -18,6 +18,13 @@ public struct Prefix: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     @inlinable public var isV6: Bool { address.isV6 }
 
+    /// One word into the hasher (the address's, with the length folded in).
+    @inlinable
+    public func hash(into hasher: inout Hasher) {
+        let a = address
+        hasher.combine((a.isV6 ? a.high ^ (a.low &* 0x9E37_79B9_7F4A_7C15) ^ 1 : a.low << 8) ^ UInt64(length) &* 0xFF51_AFD7_ED55_8CCD)
+    }
+
     /// Whether `other` lies inside `self` (equal or more specific, same family).
     @inlinable
     public func contains(_ other: Prefix) -> Bool {
