@@ -43,8 +43,9 @@ let package = Package(
         .executableTarget(name: "blackout", dependencies: ["BlackoutCLI"]),
         // The fuzz harness: libFuzzer with Fuzz/run.sh; otherwise it replays input files.
         .executableTarget(name: "FuzzMRT", dependencies: ["MRT", "MRTFormat"]),
-        .testTarget(name: "MRTTests", dependencies: ["MRT", "MRTFormat", "MRTArchive"]),
-        .testTarget(name: "CensusTests", dependencies: ["MRT", "MRTArchive", "Registry", "Connectivity"]),
-        .testTarget(name: "BlackoutTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "BlackoutCLI"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "MRTTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "TestSupport"]),
+        .testTarget(name: "CensusTests", dependencies: ["MRT", "MRTArchive", "Registry", "Connectivity", "TestSupport"]),
+        .testTarget(name: "BlackoutTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "BlackoutCLI", "TestSupport"]),
     ]
 )

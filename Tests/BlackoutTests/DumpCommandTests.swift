@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `blackout dump` as users run it: the built executable, its output, errors and exit codes.
@@ -120,11 +121,9 @@ struct DumpCommandTests {
 }
 
 enum CLI {
-    static let dataRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data")
-    static var sharedDataAvailable: Bool { FileManager.default.fileExists(atPath: dataRoot.path) }
-    static var bgpdumpAvailable: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/bgpdump") }
-    static func data(_ rel: String) -> String { dataRoot.appendingPathComponent(rel).path }
+    static var sharedDataAvailable: Bool { TestData.available }
+    static var bgpdumpAvailable: Bool { TestData.bgpdumpAvailable }
+    static func data(_ rel: String) -> String { TestData.path(rel) }
 
     /// The `blackout` executable built beside the test bundle.
     static let executable: URL = {
@@ -165,15 +164,6 @@ enum CLI {
     }
 
     static func bgpdump(_ path: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/bgpdump")
-        p.arguments = ["-m", "-q", path]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        String(decoding: try TestData.bgpdump(path), as: UTF8.self)
     }
 }

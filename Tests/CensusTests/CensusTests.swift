@@ -3,14 +3,13 @@ import MRT
 import MRTArchive
 import Registry
 import Connectivity
+import TestSupport
 import Testing
 
 enum Data2014 {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data")
-    static var available: Bool { FileManager.default.fileExists(atPath: root.appendingPathComponent("registry").path) }
-    static var registry: String { root.appendingPathComponent("registry").path }
-    static var rib: String { root.appendingPathComponent("mrt/routeviews/routeviews.route-views.jinx.ribs.1401487200.bz2").path }
+    static var available: Bool { TestData.available }
+    static var registry: String { TestData.path("registry") }
+    static var rib: String { TestData.path("mrt/routeviews/routeviews.route-views.jinx.ribs.1401487200.bz2") }
     static let files2014 = ["delegated-afrinic-latest.20140630", "delegated-apnic-latest.20140630",
                             "delegated-arin-extended-latest.20140804", "delegated-lacnic-latest.20140627",
                             "delegated-ripencc-latest.20140630"]
@@ -62,15 +61,7 @@ enum Reference {
             while lo < hi { let m = (lo + hi) / 2; if table[m].start <= x { lo = m + 1 } else { hi = m } }
             return lo > 0 && x < table[lo - 1].end ? table[lo - 1].cc : nil
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/bgpdump")
-        p.arguments = ["-m", "-q", Data2014.rib]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        let data = try TestData.bgpdump(Data2014.rib)
         var facts: [String: Facts] = [:]
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
             let f = line.split(separator: "|", omittingEmptySubsequences: false)
@@ -99,7 +90,7 @@ enum Reference {
 struct CensusTests {
     /// The figures of ../shared/data/SOURCES.md for AS30844's table on 2014-05-30, checked
     /// against the published numbers and against an independent computation.
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/bgpdump"), "needs bgpdump"))
+    @Test(.enabled(if: TestData.bgpdumpAvailable, "needs bgpdump"))
     func referenceFigures() throws {
         let (census, _) = Data2014.census
         let reference = try Reference.compute(countries: ["KP", "SY", "EG", "IQ"])

@@ -2,20 +2,14 @@ import Foundation
 import MRT
 import MRTArchive
 import MRTFormat
+import TestSupport
 
 /// The real archives in `../shared/data` beside the checkout (never copied into the repository).
 enum SharedData {
-    static let root: URL = {
-        let here = URL(fileURLWithPath: #filePath)  // Tests/MRTTests/SharedData.swift
-        return here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared/data")
-    }()
-
-    static var available: Bool { FileManager.default.fileExists(atPath: root.appendingPathComponent("mrt").path) }
-
-    static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
-
-    static let bgpdumpAvailable: Bool = FileManager.default.isExecutableFile(atPath: "/usr/bin/bgpdump")
+    static var root: URL { TestData.root }
+    static var available: Bool { TestData.available }
+    static func path(_ relative: String) -> String { TestData.path(relative) }
+    static var bgpdumpAvailable: Bool { TestData.bgpdumpAvailable }
 
     /// Every MRT file under mrt/, relative to data/, except bgpdump's expected outputs.
     static let mrtFiles: [String] = {
@@ -89,19 +83,8 @@ func decode(bytes: [UInt8], format: OutputFormat = .bgpdump, keepElements: Bool 
     try decode(source: MemorySource(bytes), name: "memory", format: format, keepElements: keepElements)
 }
 
-/// Runs Debian's bgpdump -m on a file and returns its standard output.
-func bgpdump(_ path: String) throws -> [UInt8] {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/bgpdump")
-    p.arguments = ["-m", "-q", path]
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle(forWritingAtPath: "/dev/null")
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return [UInt8](data)
-}
+/// Debian's bgpdump -m output of a file.
+func bgpdump(_ path: String) throws -> [UInt8] { [UInt8](try TestData.bgpdump(path)) }
 
 func lines(_ bytes: [UInt8]) -> [Substring] {
     String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
