@@ -126,7 +126,7 @@ public final class RegistryDatabase: @unchecked Sendable {
         inputs += geoFiles
 
         let key = cacheKey(inputs: inputs, geo: geo)
-        let cachePath = directory + "/.blackout-registry-\(String(key, radix: 16)).cache"
+        let cachePath = cacheDirectory + "/registry-\(String(key, radix: 16)).cache"
         if useCache, let cached = try? RegistryCache.read(cachePath, key: key) {
             cached.fromCache = true
             return cached
@@ -166,8 +166,19 @@ public final class RegistryDatabase: @unchecked Sendable {
         db.asnCountries = RangeTable(ranges: asn)
         if hasNames { db.asNames = try ASNames.load(namesPath) }
         db.sources = inputs
-        if useCache { try? RegistryCache.write(db, to: cachePath, key: key) }
+        if useCache {
+            try? RegistryUpdate.makeDirectory(cacheDirectory)
+            try? RegistryCache.write(db, to: cachePath, key: key)
+        }
         return db
+    }
+
+    /// Where compiled registries are kept: `$XDG_CACHE_HOME/blackout`, else `~/.cache/blackout`
+    /// (never beside the registry files, which may be read-only or shared).
+    public static var cacheDirectory: String {
+        if let xdg = getenv("XDG_CACHE_HOME").map({ String(cString: $0) }), !xdg.isEmpty { return xdg + "/blackout" }
+        let home = getenv("HOME").map { String(cString: $0) } ?? "/tmp"
+        return home + "/.cache/blackout"
     }
 
     /// YYYYMMDD of a Unix time.
