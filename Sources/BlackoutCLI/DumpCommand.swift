@@ -57,11 +57,12 @@ struct DumpCommand: ParsableCommand {
     }
 
     func run() throws {
+        let filter = try filters.makeFilter()
         let outcome: DumpOutcome
         switch format {
-        case .bgpdump: outcome = run(with: BGPDumpFormatter())
-        case .json: outcome = run(with: JSONFormatter())
-        case .psv: outcome = run(with: PSVFormatter())
+        case .bgpdump: outcome = run(with: BGPDumpFormatter(), filter: filter)
+        case .json: outcome = run(with: JSONFormatter(), filter: filter)
+        case .psv: outcome = run(with: PSVFormatter(), filter: filter)
         }
         if stats { StandardStreams.printError(outcome.statsReport) }
         if let fatal = outcome.fatalError {
@@ -74,9 +75,8 @@ struct DumpCommand: ParsableCommand {
 
 extension DumpCommand {
     /// Runs with a concrete formatter type, so that its calls are specialised per element.
-    private func run<F: ElementFormatter>(with formatter: F) -> DumpOutcome {
-        // validate() has already built the filter once.
-        var job = DumpJob(files: files, formatter: formatter, filter: (try? filters.makeFilter()) ?? ElementFilter())
+    private func run<F: ElementFormatter>(with formatter: F, filter: ElementFilter) -> DumpOutcome {
+        var job = DumpJob(files: files, formatter: formatter, filter: filter)
         job.countOnly = count
         job.strict = strict
         job.quiet = quiet

@@ -218,11 +218,22 @@ public final class CensusBuilder {
     }
 }
 
-/// One slot per parallel task; each task writes only its own slot.
+/// One slot per parallel task; each task writes only its own slot. The slots are raw
+/// memory allocated up front, so concurrent writes to different slots touch no shared
+/// array header (no uniqueness check, no exclusivity access).
 final class ParallelResults<T>: @unchecked Sendable {
-    private(set) var values: [T]
-    init(count: Int, initial: T) { values = [T](repeating: initial, count: count) }
-    func set(_ i: Int, _ v: T) { values.withUnsafeMutableBufferPointer { $0[i] = v } }
+    private let slots: UnsafeMutableBufferPointer<T>
+    init(count: Int, initial: T) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: initial)
+    }
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+    func set(_ i: Int, _ v: T) { slots[i] = v }
+    /// Read after every task has finished.
+    var values: [T] { Array(slots) }
 }
 
 /// The result of a census.
@@ -274,7 +285,7 @@ final class PathWalker: @unchecked Sendable {  // written while reading, only re
     func walk(_ attributes: PathAttributes, country: CountryCode) -> Int32? {
         let id = ObjectIdentifier(attributes)
         if let w = memo[id] { return w }
-        guard let shape = attributes.flattenedPath(into: &buffer), !buffer.isEmpty else { return nil }
+        guard let endsInSet = attributes.flattenedPath(into: &buffer), !buffer.isEmpty else { return nil }
         let origin = buffer[buffer.count - 1]
         let originCountry = registry.country(ofASN: origin)
         let home = originCountry ?? country
@@ -294,7 +305,7 @@ final class PathWalker: @unchecked Sendable {  // written while reading, only re
         }
         let start = asnPool.count
         for a in buffer where !asnPool[start...].contains(a) { asnPool.append(a) }
-        walks.append(Walk(origin: origin, hasOrigin: !shape.endsInSet, provider: provider, frontier: previous,
+        walks.append(Walk(origin: origin, hasOrigin: !endsInSet, provider: provider, frontier: previous,
                           asnStart: Int32(start), asnEnd: Int32(asnPool.count)))
         let index = Int32(walks.count - 1)
         // The walk depends on the prefix's country only when the origin's is unknown.
@@ -308,12 +319,10 @@ final class PathWalker: @unchecked Sendable {  // written while reading, only re
 
 /// Buffers reused from prefix to prefix, so that the census allocates per country, not per route.
 struct CensusScratch {
-    var asns: [UInt32] = []
     var providers: [UInt32] = []
     var onAllPaths: [UInt32] = []
     var origins: [UInt32] = []
     init() {
-        asns.reserveCapacity(64)
         providers.reserveCapacity(8)
         onAllPaths.reserveCapacity(64)
         origins.reserveCapacity(4)

@@ -217,15 +217,15 @@ public final class PathAttributes: @unchecked Sendable {
     }
 
     /// The ASNs of `path`, flattened in order, into `buffer` (reused, so a caller walking many
-    /// paths allocates nothing); returns whether the path ends in an AS_SET, or nil when
+    /// paths allocates nothing); returns whether the path ends in an AS_SET (or AS_CONFED_SET), or nil when
     /// there is no AS_PATH.
-    public func flattenedPath(into buffer: inout [UInt32]) -> (endsInSet: Bool, Void)? {
+    public func flattenedPath(into buffer: inout [UInt32]) -> Bool? {
         buffer.removeAll(keepingCapacity: true)
         guard asPathSpan.isPresent else { return nil }
         if needsAS4Merge {
             guard let p = path else { return nil }
             buffer.append(contentsOf: p.asns)
-            return (p.segments.last?.kind.isSet ?? false, ())
+            return p.segments.last?.kind.isSet ?? false
         }
         let size = Int(asnSize)
         return raw.withUnsafeBytes { buf in
@@ -243,7 +243,7 @@ public final class PathAttributes: @unchecked Sendable {
                     p += size
                 }
             }
-            return (lastKind == 1 || lastKind == 4, ())
+            return lastKind == 1 || lastKind == 4
         }
     }
 
