@@ -88,11 +88,22 @@ struct CensusArguments: ParsableArguments {
                 + " (a RIB needs its PEER_INDEX_TABLE; update files are not routing tables)")
         }
         if timing {
-            StandardStreams.printError("timing: read \(readDone - started) (of which registry \(registryTime), cache: \(db.fromCache)), "
-                                       + "census \(ContinuousClock.now - readDone) \(builder.phaseTimes)")
+            let finished = ContinuousClock.now
+            let phases = zip(["grouping", "full-feed peers", "by country", "summing"], builder.phaseTimes)
+                .map { "\($0) \(seconds($1))" }.joined(separator: ", ")
+            let mapping = builder.timePrefixMapping()
+            StandardStreams.printError("timing: read \(seconds(readDone - started)) s (of which registry \(seconds(registryTime)) s, "
+                                       + "cache: \(db.fromCache)), census \(seconds(finished - readDone)) s (\(phases)); "
+                                       + "mapping all \(mapping.prefixes) prefixes to countries: \(seconds(mapping.duration)) s")
         }
         return (census, db)
     }
+}
+
+/// A duration in seconds with millisecond precision, for timing lines.
+func seconds(_ d: Duration) -> String {
+    let ms = d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000
+    return "\(ms / 1000).\(String(ms % 1000 + 1000).dropFirst())"
 }
 
 /// An error for the user: printed as it is, exit status 1.

@@ -1,6 +1,8 @@
+import MRT
+
 /// A map from 64-bit keys to small values, built from possibly nested ranges where the
 /// most specific range wins: longest-prefix match, flattened into disjoint intervals
-/// and searched by bisection.
+/// and searched by bisection inside one of 65,536 buckets of the key space.
 ///
 /// IPv4 addresses are keys as they are; IPv6 addresses by their upper 64 bits, which no
 /// registry delegation or geolocation block is more specific than; ASNs as they are.
@@ -9,6 +11,11 @@ public struct RangeTable: Sendable {
     public private(set) var firsts: [UInt64] = []
     public private(set) var lasts: [UInt64] = []
     public private(set) var values: [UInt16] = []
+    /// `bucketStart[b]` is the first interval whose first key is in bucket `b` or later,
+    /// where a key's bucket is its top 16 significant bits (`key >> shift`): a lookup
+    /// bisects only the intervals starting in its bucket, plus the one before them.
+    @usableFromInline var bucketStart: [Int32] = [0, 0]
+    @usableFromInline var shift: UInt64 = 0
 
     public init() {}
 
@@ -16,9 +23,25 @@ public struct RangeTable: Sendable {
         self.firsts = firsts
         self.lasts = lasts
         self.values = values
+        buildBuckets()
     }
 
     public var count: Int { firsts.count }
+
+    /// Buckets the key space up to the largest key in 65,536 parts.
+    private mutating func buildBuckets() {
+        let top = lasts.last ?? 0
+        let bits = UInt64(64 - top.leadingZeroBitCount)
+        shift = bits > 16 ? bits - 16 : 0
+        let buckets = top >> shift + 1
+        var starts = [Int32](repeating: Int32(firsts.count), count: Int(buckets) + 1)
+        var i = 0
+        for b in 0..<Int(buckets) {
+            while i < firsts.count, firsts[i] >> shift < UInt64(b) { i += 1 }
+            starts[b] = Int32(i)
+        }
+        bucketStart = starts
+    }
 
     /// Builds the table from ranges that are disjoint or nested (as CIDR blocks are);
     /// inside a range, a range it contains wins.
@@ -52,13 +75,18 @@ public struct RangeTable: Sendable {
             stack.append((last, r.value))
         }
         while !stack.isEmpty { pop() }
+        buildBuckets()
     }
 
     /// The value of the interval containing `key`.
     @inlinable
     public func lookup(_ key: UInt64) -> UInt16? {
-        firsts.withUnsafeBufferPointer { f -> UInt16? in
-            var lo = 0, hi = f.count  // first index with firsts[i] > key
+        let bucket = key >> shift
+        // Past the last bucket is past the largest key.
+        guard bucket + 1 < UInt64(bucketStart.count) else { return nil }
+        return firsts.withUnsafeBufferPointer { f -> UInt16? in
+            var lo = Int(bucketStart[Int(bucket)]), hi = Int(bucketStart[Int(bucket) + 1])
+            // The first index in the bucket with firsts[i] > key; earlier buckets' are all <= key.
             while lo < hi {
                 let mid = (lo + hi) >> 1
                 if f[mid] <= key { lo = mid + 1 } else { hi = mid }
@@ -68,8 +96,6 @@ public struct RangeTable: Sendable {
         }
     }
 }
-
-import MRT
 
 extension RangeTable {
     /// The key of an address: IPv4 as it is, IPv6 by its upper 64 bits.

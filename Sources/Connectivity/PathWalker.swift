@@ -1,0 +1,103 @@
+import MRT
+import Registry
+
+/// Walks AS paths from the origin to the first AS registered in another country, once
+/// per distinct attribute set: routes share `PathAttributes` objects when their attribute
+/// blocks are identical, so a walk is looked up by object identity.
+///
+/// Every ASN a walk mentions gets a dense id (`asns[id]`), so that the census sums
+/// per-AS figures in flat arrays instead of hashing ASNs once per route.
+final class PathWalker: @unchecked Sendable {  // written while reading, only read in finish()
+    struct Walk {
+        /// Dense id of the origin AS; -1 when the path ends in an AS_SET (no single origin).
+        var origin: Int32
+        /// Dense id of the international provider; -1 if the walk never leaves the country.
+        var provider: Int32
+        /// Dense id of the AS before the provider (the country's frontier AS); -1 with no provider.
+        var frontier: Int32
+        /// Dense ids of the path's distinct ASNs, in `pool[poolStart..<poolEnd]`.
+        var poolStart: Int32
+        var poolEnd: Int32
+    }
+
+    let registry: RegistryDatabase
+    private(set) var walks: [Walk] = []
+    /// ASN of each dense id.
+    private(set) var asns: [UInt32] = []
+    /// Whether the AS of each dense id is some walk's international provider.
+    private(set) var isProvider: [Bool] = []
+    /// The registered country of each dense id (raw code, 0 for none).
+    private var countries: [UInt16] = []
+    /// Dense ids of 16-bit ASNs by ASN (-1 before first seen); larger ASNs are hashed.
+    private var smallIDs = [Int32](repeating: -1, count: 1 << 16)
+    private var ids: [UInt32: Int32] = [:]
+    private(set) var pool: [Int32] = []
+    private var memo: [ObjectIdentifier: Int32] = [:]
+    private var buffer: [UInt32] = []
+    /// `buffer` as dense ids.
+    private var path: [Int32] = []
+    /// Keeps memoised objects alive so that their identities are not reused.
+    private var keep: [PathAttributes] = []
+
+    init(registry: RegistryDatabase) {
+        self.registry = registry
+        memo.reserveCapacity(1 << 18)
+        ids.reserveCapacity(1 << 16)
+        buffer.reserveCapacity(64)
+    }
+
+    private func id(_ asn: UInt32) -> Int32 {
+        if asn < 1 << 16 {
+            let i = smallIDs[Int(asn)]
+            if i >= 0 { return i }
+        } else if let i = ids[asn] {
+            return i
+        }
+        let i = Int32(asns.count)
+        if asn < 1 << 16 { smallIDs[Int(asn)] = i } else { ids[asn] = i }
+        asns.append(asn)
+        isProvider.append(false)
+        countries.append(registry.country(ofASN: asn)?.rawValue ?? 0)
+        return i
+    }
+
+    /// The walk of a path (an index into `walks`), or nil when there is no AS path.
+    func walk(_ attributes: PathAttributes, country: CountryCode) -> Int32? {
+        let key = ObjectIdentifier(attributes)
+        if let w = memo[key] { return w }
+        guard let endsInSet = attributes.flattenedPath(into: &buffer), !buffer.isEmpty else { return nil }
+        path.removeAll(keepingCapacity: true)
+        for a in buffer { path.append(id(a)) }
+        let origin = path[path.count - 1]
+        let originCountry = countries[Int(origin)]
+        let home = originCountry != 0 ? originCountry : country.rawValue
+        var previous = origin
+        var provider: Int32 = -1
+        var j = path.count - 2
+        while j >= 0 {
+            let a = path[j]
+            if a != previous {
+                let cc = countries[Int(a)]
+                if cc != 0, cc != home {
+                    provider = a
+                    break
+                }
+                previous = a
+            }
+            j -= 1
+        }
+        let start = pool.count
+        for i in path where !pool[start...].contains(i) { pool.append(i) }
+        if provider >= 0 { isProvider[Int(provider)] = true }
+        walks.append(Walk(origin: endsInSet ? -1 : origin, provider: provider,
+                          frontier: provider >= 0 ? previous : -1,
+                          poolStart: Int32(start), poolEnd: Int32(pool.count)))
+        let index = Int32(walks.count - 1)
+        // The walk depends on the prefix's country only when the origin's is unknown.
+        if originCountry != 0 {
+            memo[key] = index
+            keep.append(attributes)
+        }
+        return index
+    }
+}
