@@ -15,7 +15,7 @@ struct CensusArguments: ParsableArguments {
     @Option(name: .customLong("peer-asn"), help: "Use only the routes of peers with this ASN. Repeatable.")
     var peerASNs: [UInt32] = []
 
-    @Option(help: "Map prefixes to countries by: registry (RIR delegations, default), dbip (DB-IP Lite in the registry directory), or a start,end,CC CSV file.")
+    @Option(help: "Map prefixes to countries by: registry (RIR delegations, default), dbip (DB-IP Lite in the registry directory), or a file: a start,end,CC CSV or a MaxMind DB (.mmdb).")
     var geo: String = "registry"
 
     @Option(help: "A prefix counts when more than this share of full-feed peers carry it.")

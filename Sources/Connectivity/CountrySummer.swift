@@ -180,7 +180,13 @@ struct CountrySummer {
         for o in prefixOrigins.elements {
             if originPrefixes[Int(o)] == 0 { touchedOrigins.append(o) }
             originPrefixes[Int(o)] += 1
-            for p in prefixProviders.elements { originProviders.append(UInt64(UInt32(o)) << 32 | UInt64(UInt32(p))) }
+            for p in prefixProviders.elements {
+                let pair = UInt64(UInt32(o)) << 32 | UInt64(UInt32(p))
+                // Neighbouring prefixes often repeat a pair; the rest are made distinct in the report.
+                if originProviders.isEmpty || originProviders[originProviders.count - 1] != pair {
+                    originProviders.append(pair)
+                }
+            }
         }
         // The ASes on every path of the prefix: counted per distinct walk.
         guard !prefix.isV6, !distinctWalks.isEmpty else { return }

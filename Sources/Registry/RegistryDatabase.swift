@@ -10,7 +10,7 @@ public enum GeoSource: Sendable, Equatable {
     case registry
     /// DB-IP Lite country ranges found in the registry directory (`dbip-lite/`).
     case dbip
-    /// A `start,end,CC` CSV file (plain or compressed).
+    /// A `start,end,CC` CSV file (plain or compressed), or a MaxMind DB file (`.mmdb`).
     case file(String)
 
     public init(_ text: String) {
@@ -155,10 +155,16 @@ public final class RegistryDatabase: @unchecked Sendable {
             v4 = []
             v6 = []
             for path in geoFiles {
-                let g = try GeoRanges.load(path)
-                v4 += g.v4.map { ($0.0, $0.1, $0.2) }
-                v6 += g.v6.map { ($0.0, $0.1, $0.2) }
-                db.warnings += g.warnings
+                if MMDBFile.isMMDB(path) {
+                    let g = try MMDBFile(path: path).countryRanges()
+                    v4 += g.v4.map { ($0.0, $0.1, $0.2) }
+                    v6 += g.v6.map { ($0.0, $0.1, $0.2) }
+                } else {
+                    let g = try GeoRanges.load(path)
+                    v4 += g.v4.map { ($0.0, $0.1, $0.2) }
+                    v6 += g.v6.map { ($0.0, $0.1, $0.2) }
+                    db.warnings += g.warnings
+                }
             }
         }
         db.ipv4 = RangeTable(ranges: v4)
