@@ -7,6 +7,8 @@ import PackageDescription
 //   MRTArchive  byte sources: plain, gzip, bzip2 (by magic), stdin, prefetching. -> MRT, zlib, libbz2
 //   Registry    RIR delegations, geolocation, AS names; prefix/ASN -> country.   -> MRT, MRTArchive
 //   Connectivity  the census of a routing table: countries, providers, risk.    -> MRT, Registry
+//   Routing     every peer's table over time, replay of files in time order.    -> MRT, MRTArchive
+//   Outages     time bins per country, outage and instability detection.      -> MRT, Registry, Routing
 //   BlackoutCLI the commands (swift-argument-parser), thin calls into the libraries
 //   blackout    the executable: main.swift only
 let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
@@ -33,6 +35,8 @@ let package = Package(
         .target(name: "MRTArchive", dependencies: ["MRT", "CZlib", "CBzip2"]),
         .target(name: "Registry", dependencies: ["MRT", "MRTArchive"], swiftSettings: hotPath),
         .target(name: "Connectivity", dependencies: ["MRT", "Registry"], swiftSettings: hotPath),
+        .target(name: "Routing", dependencies: ["MRT", "MRTArchive"], swiftSettings: hotPath),
+        .target(name: "Outages", dependencies: ["MRT", "Registry", "Routing"], swiftSettings: hotPath),
         .target(
             name: "BlackoutCLI",
             dependencies: [
@@ -46,6 +50,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MRTTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "TestSupport"]),
         .testTarget(name: "CensusTests", dependencies: ["MRT", "MRTArchive", "Registry", "Connectivity", "TestSupport"]),
+        .testTarget(name: "OutageTests", dependencies: ["MRT", "MRTArchive", "Registry", "Routing", "Outages", "TestSupport"]),
         .testTarget(name: "BlackoutTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "BlackoutCLI", "TestSupport"]),
     ]
 )

@@ -44,25 +44,7 @@ public final class ElementStream {
     /// Calls `body` with every element, in file order.
     public func forEach(_ body: (RouteElement) throws -> Void) throws {
         while let raw = try reader.next() {
-            countRecord(raw.header)
-            batch.removeAll(keepingCapacity: true)
-            let outcome: ElementDecoder.Outcome
-            do {
-                outcome = try decoder.decode(header: raw.header, body: raw.body, into: &batch)
-            } catch {
-                batch.removeAll(keepingCapacity: true)
-                stats.damagedRecords += 1
-                let d = MRTDiagnostic(file: reader.name, recordIndex: raw.index, offset: raw.offset,
-                                      problem: .damagedRecord(error))
-                onDiagnostic?(d)
-                if reader.options.strict { throw MRTReadError(d) }
-                continue
-            }
-            switch outcome {
-            case .decoded: break
-            case .unsupported: stats.unsupportedRecords += 1
-            case .partial: try reportPartial(raw)
-            }
+            try decode(raw)
             try batch.withUnsafeBufferPointer { elements in
                 for i in elements.indices {
                     stats.elementsByKind[Int(elements[i].kind.rawValue)] &+= 1
@@ -71,6 +53,46 @@ public final class ElementStream {
             }
         }
         flushRecordCounts()
+    }
+
+    /// The elements of the next record that has any (pull-style, for merging several
+    /// streams in time order); nil at the end of the stream. Let go of the array before
+    /// the next call and its storage is reused, not copied.
+    public func nextRecord() throws -> [RouteElement]? {
+        while let raw = try reader.next() {
+            try decode(raw)
+            guard !batch.isEmpty else { continue }
+            batch.withUnsafeBufferPointer { elements in
+                for i in elements.indices { stats.elementsByKind[Int(elements[i].kind.rawValue)] &+= 1 }
+            }
+            return batch
+        }
+        flushRecordCounts()
+        return nil
+    }
+
+    /// Decodes one record into `batch` (left empty when the record is damaged and skipped).
+    @inline(__always)
+    private func decode(_ raw: MRTReader.RawRecord) throws {
+        countRecord(raw.header)
+        batch.removeAll(keepingCapacity: true)
+        let outcome: ElementDecoder.Outcome
+        do {
+            outcome = try decoder.decode(header: raw.header, body: raw.body, into: &batch)
+        } catch {
+            batch.removeAll(keepingCapacity: true)
+            stats.damagedRecords += 1
+            let d = MRTDiagnostic(file: reader.name, recordIndex: raw.index, offset: raw.offset,
+                                  problem: .damagedRecord(error))
+            onDiagnostic?(d)
+            if reader.options.strict { throw MRTReadError(d) }
+            return
+        }
+        switch outcome {
+        case .decoded: break
+        case .unsupported: stats.unsupportedRecords += 1
+        case .partial: try reportPartial(raw)
+        }
     }
 
     // Record counts by type: a small direct-mapped table for the common kinds, folded

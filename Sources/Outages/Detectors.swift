@@ -1,0 +1,126 @@
+/// The detectors' rules (README "Outage and instability detection" writes them out).
+public struct DetectorOptions: Sendable {
+    /// Bin width in seconds (5 minutes).
+    public var binSeconds: UInt32 = 300
+    /// Outage: visible prefixes below this fraction of the baseline.
+    public var outageThreshold = 0.8
+    /// The baseline is the median of up to this many previous normal bins (24 hours).
+    public var baselineBins = 288
+    /// Nothing is judged before this many normal bins (1 hour).
+    public var minimumHistory = 12
+    /// Instability: churn (withdrawals + flaps + path changes) above this multiple of
+    /// its baseline...
+    public var instabilityFactor = 5.0
+    /// ... and above this many events per bin...
+    public var instabilityMinimum = 20.0
+    /// ... for this many consecutive bins.
+    public var instabilityBins = 3
+    public init() {}
+}
+
+/// The median of the last normal values: bins inside an event are not added, so an
+/// outage does not drag its own baseline down, however long it lasts.
+struct Baseline {
+    private var values: [Double] = []
+    private var next = 0
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    var count: Int { values.count }
+
+    mutating func add(_ v: Double) {
+        if values.count < capacity { values.append(v) } else { values[next] = v }
+        next = (next + 1) % capacity
+    }
+
+    var median: Double {
+        guard !values.isEmpty else { return 0 }
+        let s = values.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+}
+
+/// Follows one series bin by bin and says when an outage opens and closes.
+struct OutageTracker {
+    enum Step { case normal, opened, ongoing, closed }
+    private var baseline: Baseline
+    /// While open: the baseline it is measured against, and the lowest value seen.
+    private(set) var openBaseline: Double?
+    private(set) var lowest = 0.0
+    let options: DetectorOptions
+
+    init(options: DetectorOptions) {
+        self.options = options
+        baseline = Baseline(capacity: options.baselineBins)
+    }
+
+    var isOpen: Bool { openBaseline != nil }
+
+    mutating func step(_ value: Double) -> Step {
+        if let b = openBaseline {
+            if value >= options.outageThreshold * b {
+                openBaseline = nil
+                baseline.add(value)
+                return .closed
+            }
+            lowest = min(lowest, value)
+            return .ongoing
+        }
+        let b = baseline.median
+        if baseline.count >= options.minimumHistory, b > 0, value < options.outageThreshold * b {
+            openBaseline = b
+            lowest = value
+            return .opened
+        }
+        baseline.add(value)
+        return .normal
+    }
+}
+
+/// Follows one churn series: instability opens after `instabilityBins` consecutive bins
+/// above the threshold, starting at the first of them, and closes at the first bin below.
+struct InstabilityTracker {
+    enum Step { case normal, opened(startBinsAgo: Int), ongoing, closed }
+    private var baseline: Baseline
+    private var above = 0
+    private var aboveValues: [Double] = []
+    private(set) var isOpen = false
+    private(set) var openBaseline = 0.0
+    let options: DetectorOptions
+
+    init(options: DetectorOptions) {
+        self.options = options
+        baseline = Baseline(capacity: options.baselineBins)
+    }
+
+    mutating func step(_ churn: Double) -> Step {
+        let b = isOpen ? openBaseline : baseline.median
+        let high = baseline.count >= options.minimumHistory
+            && churn > max(options.instabilityFactor * b, options.instabilityMinimum)
+        if isOpen {
+            if high { return .ongoing }
+            isOpen = false
+            baseline.add(churn)
+            return .closed
+        }
+        guard high else {
+            for v in aboveValues { baseline.add(v) }  // a short burst was normal after all
+            aboveValues = []
+            above = 0
+            baseline.add(churn)
+            return .normal
+        }
+        above += 1
+        aboveValues.append(churn)
+        if above >= options.instabilityBins {
+            isOpen = true
+            openBaseline = b
+            let ago = above - 1
+            above = 0
+            aboveValues = []
+            return .opened(startBinsAgo: ago)
+        }
+        return .normal
+    }
+}

@@ -1,0 +1,388 @@
+import MRT
+import Registry
+import Routing
+
+/// One country's figures for one time bin.
+public struct CountryBin: Sendable, Equatable {
+    /// Start of the bin, Unix time.
+    public var time: UInt32
+    /// IPv4 prefixes visible by the census rule at the end of the bin.
+    public var visiblePrefixes: Int
+    /// Their address space in /24 equivalents, overlaps counted once.
+    public var slash24s: Double
+    public var announcements: Int
+    public var withdrawals: Int
+    public var pathChanges: Int
+    /// Prefixes withdrawn and announced again by the same peer within the bin.
+    public var flaps: Int
+    public var fullFeedPeers: Int
+    /// What the instability detector follows.
+    public var churn: Int { withdrawals + flaps + pathChanges }
+}
+
+/// Replays routing data into the routing state, keeps a per-country time series in
+/// bins, and runs the outage and instability detectors as each bin closes, so that an
+/// event's evidence is taken from the state at that moment.
+///
+/// Visibility follows the census: a prefix is visible when more than `visibilityShare`
+/// of the full-feed peers carry it, and a peer is full-feed when it carries at least
+/// `fullFeedShare` as many IPv4 prefixes as the largest. Only peers whose tables were set
+/// by a RIB dump can be full-feed: a table built from updates alone lacks every prefix
+/// that did not change, so it says nothing about what vanished. Update-only peers still
+/// count in the churn.
+public final class Monitor {
+    public let options: DetectorOptions
+    public var visibilityShare = 0.5
+    public var fullFeedShare = 0.8
+    public let state = RoutingState()
+    private let loadRegistry: (UInt32) throws -> RegistryDatabase
+    public private(set) var registry: RegistryDatabase?
+
+    // Per prefix id.
+    private var prefixCountry: [UInt16] = []
+    private var prefixPath: [UInt32] = []
+    private var carriers: [UInt16] = []
+    private var visible: [Bool] = []
+    private var dirty: [Bool] = []
+    private var dirtyList: [UInt32] = []
+    // Per peer id.
+    private var fromRIB: [Bool] = []
+    private var fullFeed: [Bool] = []
+    private(set) var fullFeedCount = 0
+
+    // Per country (raw code).
+    private var countryPrefixes: [UInt16: [UInt32]] = [:]
+    private var countryUnsorted: Set<UInt16> = []
+    private var countryVisible: [UInt16: Int] = [:]
+    private var countrySlash24s: [UInt16: Double] = [:]
+    private var countryChanged: Set<UInt16> = []
+    private var lastNormal: [UInt16: [UInt32]] = [:]
+
+    // The open bin.
+    private var binStart: UInt32?
+    private var counts: [UInt16: (a: Int, w: Int, pc: Int)] = [:]
+    private var withdrawnInBin: Set<UInt64> = []
+    private var withdrawnBefore: Set<UInt64> = []
+    private var flapped: Set<UInt32> = []
+
+    /// Per country, its bins from the first in which it had prefixes.
+    public private(set) var series: [CountryCode: [CountryBin]] = [:]
+    public private(set) var events: [Event] = []
+    private var outage: [UInt16: OutageTracker] = [:]
+    private var instability: [UInt16: InstabilityTracker] = [:]
+    private var openOutage: [UInt16: Int] = [:]
+    private var openInstability: [UInt16: Int] = [:]
+    private var providerOfPath: [UInt32: UInt32] = [:]
+
+    public init(options: DetectorOptions = DetectorOptions(), registry: @escaping (UInt32) throws -> RegistryDatabase) {
+        self.options = options
+        self.loadRegistry = registry
+    }
+
+    // MARK: Input
+
+    /// Applies one element (elements must come in time order: see `Replay`).
+    public func process(_ e: RouteElement, collector: String) throws {
+        if registry == nil { registry = try loadRegistry(e.timestamp) }
+        closeBins(before: e.timestamp)
+        if RoutingState.isSessionDown(e) {
+            let peer = state.peerID(PeerKey(collector: collector, address: e.peerAddress, asn: e.peerASN))
+            growPeers()
+            for (prefix, _) in state.dropPeer(peer) { routeGone(peer: peer, prefix: prefix) }
+            return
+        }
+        let change = state.apply(e, collector: collector)
+        growPeers()
+        let announce = e.kind == .announce
+        switch change {
+        case .added(let peer, let prefix, let path):
+            grow(prefix)
+            prefixPath[Int(prefix)] = path
+            if e.kind == .rib { fromRIB[Int(peer)] = true }
+            if announce {
+                count(prefix) { $0.a += 1 }
+                if withdrawnInBin.contains(UInt64(peer) << 32 | UInt64(prefix)) { flapped.insert(prefix) }
+            }
+            if fullFeed[Int(peer)] { carriers[Int(prefix)] += 1; markDirty(prefix) }
+        case .pathChanged(_, let prefix, _, let new):
+            prefixPath[Int(prefix)] = new
+            if announce { count(prefix) { $0.a += 1; $0.pc += 1 } }
+        case .unchanged(_, let prefix):
+            if announce { count(prefix) { $0.a += 1 } }
+        case .removed(let peer, let prefix, _):
+            count(prefix) { $0.w += 1 }
+            withdrawnInBin.insert(UInt64(peer) << 32 | UInt64(prefix))
+            routeGone(peer: peer, prefix: prefix)
+        case .nothing:
+            break
+        }
+    }
+
+    /// A RIB dump has been read to its end: it re-synchronises the tables it covered.
+    public func endOfRIB() {
+        for (peer, prefix, _) in state.endRIB() { routeGone(peer: peer, prefix: prefix) }
+    }
+
+    /// Closes the open bin (at the end of the data).
+    public func finish() {
+        if let b = binStart { closeBin(b) }
+        binStart = nil
+    }
+
+    private func routeGone(peer: UInt32, prefix: UInt32) {
+        if fullFeed[Int(peer)] {
+            carriers[Int(prefix)] -= 1
+            markDirty(prefix)
+        }
+    }
+
+    private func count(_ prefix: UInt32, _ f: (inout (a: Int, w: Int, pc: Int)) -> Void) {
+        let cc = prefixCountry[Int(prefix)]
+        guard cc != 0 else { return }
+        f(&counts[cc, default: (0, 0, 0)])
+    }
+
+    private func growPeers() {
+        while fromRIB.count < state.peers.count {
+            fromRIB.append(false)
+            fullFeed.append(false)
+        }
+    }
+
+    private func grow(_ prefix: UInt32) {
+        while prefixCountry.count <= Int(prefix) {
+            let id = UInt32(prefixCountry.count)
+            let p = state.prefixes[id]
+            let cc = registry?.country(of: p)?.rawValue ?? 0
+            prefixCountry.append(cc)
+            prefixPath.append(0)
+            carriers.append(0)
+            visible.append(false)
+            dirty.append(false)
+            if cc != 0, !p.isV6 {
+                countryPrefixes[cc, default: []].append(id)
+                countryUnsorted.insert(cc)
+            }
+        }
+    }
+
+    private func markDirty(_ prefix: UInt32) {
+        if !dirty[Int(prefix)] {
+            dirty[Int(prefix)] = true
+            dirtyList.append(prefix)
+        }
+    }
+
+    // MARK: Bins
+
+    private func closeBins(before t: UInt32) {
+        let width = options.binSeconds
+        guard var start = binStart else {
+            binStart = t / width * width
+            return
+        }
+        while t >= start + width {
+            closeBin(start)
+            start += width
+        }
+        binStart = start
+    }
+
+    private func updateFullFeed() {
+        let most = state.tables.indices.filter { fromRIB[$0] }.map { state.tables[$0].ipv4Count }.max() ?? 0
+        var changed = false
+        for i in state.tables.indices {
+            let full = fromRIB[i] && most > 0 && Double(state.tables[i].ipv4Count) >= fullFeedShare * Double(most)
+            if full != fullFeed[i] { fullFeed[i] = full; changed = true }
+        }
+        guard changed else { return }
+        fullFeedCount = fullFeed.filter { $0 }.count
+        for i in carriers.indices { carriers[i] = 0 }
+        for i in state.tables.indices where fullFeed[i] {
+            state.tables[i].forEach { prefix, _ in carriers[Int(prefix)] += 1 }
+        }
+        for p in 0..<UInt32(carriers.count) { markDirty(p) }
+    }
+
+    private func closeBin(_ time: UInt32) {
+        updateFullFeed()
+        let needed = visibilityShare * Double(fullFeedCount)
+        for p in dirtyList {
+            dirty[Int(p)] = false
+            let now = fullFeedCount > 0 && Double(carriers[Int(p)]) > needed
+            guard now != visible[Int(p)] else { continue }
+            visible[Int(p)] = now
+            let cc = prefixCountry[Int(p)]
+            if cc != 0, !state.prefixes[p].isV6 {
+                countryVisible[cc, default: 0] += now ? 1 : -1
+                countryChanged.insert(cc)
+            }
+        }
+        dirtyList.removeAll(keepingCapacity: true)
+        for cc in countryChanged { countrySlash24s[cc] = slash24s(cc) }
+
+        var flapsByCountry: [UInt16: Int] = [:]
+        for p in flapped where prefixCountry[Int(p)] != 0 { flapsByCountry[prefixCountry[Int(p)], default: 0] += 1 }
+        for cc in countryPrefixes.keys {
+            let c = counts[cc] ?? (0, 0, 0)
+            let bin = CountryBin(time: time, visiblePrefixes: countryVisible[cc] ?? 0,
+                                 slash24s: countrySlash24s[cc] ?? 0, announcements: c.a, withdrawals: c.w,
+                                 pathChanges: c.pc, flaps: flapsByCountry[cc] ?? 0, fullFeedPeers: fullFeedCount)
+            series[CountryCode(rawValue: cc), default: []].append(bin)
+            if fullFeedCount > 0 { detect(cc, bin) }
+        }
+        countryChanged = []
+        counts = [:]
+        flapped = []
+        withdrawnBefore = withdrawnInBin
+        withdrawnInBin = []
+    }
+
+    /// /24 equivalents of a country's visible IPv4 prefixes, overlaps counted once.
+    private func slash24s(_ cc: UInt16) -> Double {
+        guard var ids = countryPrefixes[cc] else { return 0 }
+        if countryUnsorted.contains(cc) {
+            ids.sort { state.prefixes[$0] < state.prefixes[$1] }
+            countryPrefixes[cc] = ids
+            countryUnsorted.remove(cc)
+        }
+        var total: Double = 0
+        var end: UInt64 = 0  // one past the last address counted
+        for id in ids where visible[Int(id)] {
+            let r = RangeTable.range(state.prefixes[id])
+            let first = max(r.first, end)
+            if r.last + 1 > first { total += Double(r.last + 1 - first) }
+            end = max(end, r.last + 1)
+        }
+        return total / 256
+    }
+
+    private func visiblePrefixes(_ cc: UInt16) -> [UInt32] {
+        (countryPrefixes[cc] ?? []).filter { visible[Int($0)] }
+    }
+
+    // MARK: Detection
+
+    private func detect(_ cc: UInt16, _ bin: CountryBin) {
+        var tracker = outage[cc] ?? OutageTracker(options: options)
+        switch tracker.step(Double(bin.visiblePrefixes)) {
+        case .normal:
+            if countryChanged.contains(cc) || lastNormal[cc] == nil { lastNormal[cc] = visiblePrefixes(cc) }
+        case .opened:
+            events.append(outageEvent(cc, start: bin.time, baseline: tracker.openBaseline ?? 0, value: bin.visiblePrefixes))
+            openOutage[cc] = events.count - 1
+        case .ongoing:
+            if let i = openOutage[cc], Double(bin.visiblePrefixes) <= tracker.lowest, countryChanged.contains(cc) {
+                let e = events[i]
+                events[i] = outageEvent(cc, start: e.start, baseline: e.baseline, value: bin.visiblePrefixes, keeping: e)
+            }
+        case .closed:
+            if let i = openOutage.removeValue(forKey: cc) {
+                events[i].end = bin.time
+                events[i].summary = summary(events[i])
+            }
+            lastNormal[cc] = visiblePrefixes(cc)
+        }
+        outage[cc] = tracker
+
+        var unstable = instability[cc] ?? InstabilityTracker(options: options)
+        switch unstable.step(Double(bin.churn)) {
+        case .opened(let ago):
+            let start = bin.time - UInt32(ago) * options.binSeconds
+            var e = Event(country: CountryCode(rawValue: cc), asn: nil, kind: .instability, severity: .high, start: start,
+                          end: nil, fractionLost: 0, baseline: unstable.openBaseline, prefixesLost: [], originsAffected: [],
+                          originsUnaffected: [], providersLost: [], peers: [], summary: "")
+            e.summary = summary(e)
+            events.append(e)
+            openInstability[cc] = events.count - 1
+        case .closed:
+            if let i = openInstability.removeValue(forKey: cc) {
+                events[i].end = bin.time
+                events[i].summary = summary(events[i])
+            }
+        case .normal, .ongoing:
+            break
+        }
+        instability[cc] = unstable
+    }
+
+    /// An outage event with its evidence from the state now.
+    private func outageEvent(_ cc: UInt16, start: UInt32, baseline: Double, value: Int, keeping old: Event? = nil) -> Event {
+        let before = lastNormal[cc] ?? []
+        let nowVisible = Set(visiblePrefixes(cc))
+        let lost = before.filter { !nowVisible.contains($0) }
+        let lostSet = Set(lost)
+        let origin = { (p: UInt32) -> UInt32 in self.state.paths.origins[Int(self.prefixPath[Int(p)])] }
+        let affected = Set(lost.map(origin)).subtracting([0])
+        let unaffected = Set(nowVisible.map(origin)).subtracting([0]).subtracting(affected)
+        let remainingProviders = Set(nowVisible.map { provider(ofPath: prefixPath[Int($0)], country: cc) })
+        let lostProviders = Set(lost.map { provider(ofPath: prefixPath[Int($0)], country: cc) })
+            .subtracting(remainingProviders).subtracting([0])
+        var peers: Set<String> = []
+        for key in withdrawnInBin.union(withdrawnBefore) where lostSet.contains(UInt32(truncatingIfNeeded: key)) {
+            let p = state.peers[Int(key >> 32)]
+            peers.insert("AS\(p.asn) \(p.address) (\(p.collector))")
+        }
+        let fraction = baseline > 0 ? max(0, 1 - Double(value) / baseline) : 0
+        var e = Event(country: CountryCode(rawValue: cc), asn: nil, kind: .outage,
+                      severity: value == 0 ? .complete : .partial, start: start, end: nil,
+                      fractionLost: max(fraction, old?.fractionLost ?? 0), baseline: baseline,
+                      prefixesLost: lost.map { state.prefixes[$0] }.sorted(),
+                      originsAffected: affected.sorted(), originsUnaffected: unaffected.sorted(),
+                      providersLost: lostProviders.sorted(), peers: peers.union(old?.peers ?? []).sorted(), summary: "")
+        if old?.severity == .complete { e.severity = .complete }
+        e.summary = summary(e)
+        return e
+    }
+
+    /// The first AS on the path, walking from the origin, registered outside the country
+    /// (the origin's, or the prefix's when the origin is unregistered); 0 if none.
+    private func provider(ofPath path: UInt32, country cc: UInt16) -> UInt32 {
+        if let p = providerOfPath[path] { return p }
+        guard let registry else { return 0 }
+        let asns = state.paths.asns(path)
+        guard let origin = asns.last else { return 0 }
+        let home = registry.country(ofASN: origin)?.rawValue ?? cc
+        var found: UInt32 = 0
+        for asn in asns.reversed() where asn != origin {
+            if let c = registry.country(ofASN: asn)?.rawValue, c != home {
+                found = asn
+                break
+            }
+        }
+        providerOfPath[path] = found
+        return found
+    }
+
+    /// "KP: complete outage 2014-12-22 16:15 to 2014-12-23 01:45 UTC (9h30m): 4 of 4
+    /// prefixes of AS131279 withdrawn; sole provider AS4837".
+    func summary(_ e: Event) -> String {
+        let when: String
+        if let end = e.end {
+            when = "\(utcMinute(e.start)) to \(utcMinute(end)) UTC (\(durationText(Int(end) - Int(e.start))))"
+        } else {
+            when = "since \(utcMinute(e.start)) UTC (ongoing)"
+        }
+        if e.kind == .instability {
+            return "\(e.country): routing instability \(when): churn above \(Int(options.instabilityFactor))x its baseline"
+                + " of \(Int(e.baseline.rounded())) per bin"
+        }
+        let of = e.originsAffected.count == 1 ? " of AS\(e.originsAffected[0])"
+            : e.originsAffected.isEmpty ? "" : " of \(e.originsAffected.count) origin ASes"
+        var text = "\(e.country): \(e.severity.rawValue) outage \(when): \(e.prefixesLost.count) of"
+            + " \(Int(e.baseline.rounded())) prefixes\(of) withdrawn"
+        if !e.originsUnaffected.isEmpty {
+            text += "; \(e.originsUnaffected.count) origin AS\(e.originsUnaffected.count == 1 ? "" : "es") stayed up"
+            if e.originsUnaffected.count <= 3 { text += " (" + e.originsUnaffected.map { "AS\($0)" }.joined(separator: ", ") + ")" }
+        }
+        if e.providersLost.count == 1, e.severity == .complete {
+            text += "; sole provider AS\(e.providersLost[0])"
+        } else if !e.providersLost.isEmpty {
+            text += "; providers lost: " + e.providersLost.prefix(5).map { "AS\($0)" }.joined(separator: ", ")
+        }
+        return text
+    }
+
+    /// Memory of the routing state (tables, prefix index, paths) in bytes.
+    public var stateBytes: Int { state.memoryBytes }
+}
