@@ -9,6 +9,7 @@ import PackageDescription
 //   Connectivity  the census of a routing table: countries, providers, risk.    -> MRT, Registry
 //   Routing     every peer's table over time, replay of files in time order.    -> MRT, MRTArchive
 //   Outages     time bins per country, outage and instability detection.      -> MRT, Registry, Routing
+//   Store       results in SQLite (GRDB) behind a Store protocol.               -> Outages, GRDB
 //   BlackoutCLI the commands (swift-argument-parser), thin calls into the libraries
 //   blackout    the executable: main.swift only
 let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
@@ -24,6 +25,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -37,10 +39,11 @@ let package = Package(
         .target(name: "Connectivity", dependencies: ["MRT", "Registry"], swiftSettings: hotPath),
         .target(name: "Routing", dependencies: ["MRT", "MRTArchive"], swiftSettings: hotPath),
         .target(name: "Outages", dependencies: ["MRT", "Registry", "Routing"], swiftSettings: hotPath),
+        .target(name: "Store", dependencies: ["MRT", "MRTArchive", "Registry", "Outages", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "BlackoutCLI",
             dependencies: [
-                "MRT", "MRTFormat", "MRTArchive", "Registry", "Connectivity",
+                "MRT", "MRTFormat", "MRTArchive", "Registry", "Connectivity", "Routing", "Outages", "Store", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,6 +54,7 @@ let package = Package(
         .testTarget(name: "MRTTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "TestSupport"]),
         .testTarget(name: "CensusTests", dependencies: ["MRT", "MRTArchive", "Registry", "Connectivity", "TestSupport"]),
         .testTarget(name: "OutageTests", dependencies: ["MRT", "MRTArchive", "Registry", "Routing", "Outages", "TestSupport"]),
-        .testTarget(name: "BlackoutTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "BlackoutCLI", "TestSupport"]),
+        .testTarget(name: "BlackoutTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "BlackoutCLI", "Registry", "Store", "TestSupport",
+                                                          .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

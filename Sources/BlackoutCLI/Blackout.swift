@@ -6,7 +6,8 @@ public struct Blackout: ParsableCommand {
         commandName: "blackout",
         abstract: "Read BGP routing archives (MRT) and watch countries' Internet connectivity.",
         version: "0.1.0",
-        subcommands: [DumpCommand.self, CountriesCommand.self, CountryCommand.self, RegistryCommand.self]
+        subcommands: [DumpCommand.self, CountriesCommand.self, CountryCommand.self, IngestCommand.self, EventsCommand.self,
+                      TimelineCommand.self, RegistryCommand.self]
     )
     public init() {}
 }

@@ -18,6 +18,16 @@ final class Progress {
         drawn = true
     }
 
+    /// Draws a line of the caller's making, at most twice a second.
+    func update(line text: String, since start: ContinuousClock.Instant) {
+        guard enabled else { return }
+        let now = ContinuousClock.now
+        if let last = lastDraw, now - last < .milliseconds(500) { return }
+        lastDraw = now
+        StandardStreams.printErrorRaw("\r\u{1B}[K" + text)
+        drawn = true
+    }
+
     func clear() {
         guard enabled, drawn else { return }
         StandardStreams.printErrorRaw("\r\u{1B}[K")

@@ -15,6 +15,9 @@ public struct DetectorOptions: Sendable {
     public var instabilityMinimum = 20.0
     /// ... for this many consecutive bins.
     public var instabilityBins = 3
+    /// A stretch of more than this many bins without any data (2 hours) is a gap in the
+    /// data, not a quiet network: its bins are not emitted and the detectors skip it.
+    public var gapBins = 24
     public init() {}
 }
 

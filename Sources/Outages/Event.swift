@@ -28,6 +28,25 @@ public struct Event: Sendable, Equatable {
     /// Peers that withdrew the lost prefixes, as "AS<asn> <address> (<collector>)".
     public var peers: [String]
     public var summary: String
+
+    public init(country: CountryCode, asn: UInt32?, kind: Kind, severity: Severity, start: UInt32, end: UInt32?,
+                fractionLost: Double, baseline: Double, prefixesLost: [Prefix], originsAffected: [UInt32],
+                originsUnaffected: [UInt32], providersLost: [UInt32], peers: [String], summary: String) {
+        self.country = country
+        self.asn = asn
+        self.kind = kind
+        self.severity = severity
+        self.start = start
+        self.end = end
+        self.fractionLost = fractionLost
+        self.baseline = baseline
+        self.prefixesLost = prefixesLost
+        self.originsAffected = originsAffected
+        self.originsUnaffected = originsUnaffected
+        self.providersLost = providersLost
+        self.peers = peers
+        self.summary = summary
+    }
 }
 
 /// `2014-12-22 16:15` (UTC) of a Unix time.

@@ -18,6 +18,18 @@ public struct CountryBin: Sendable, Equatable {
     public var fullFeedPeers: Int
     /// What the instability detector follows.
     public var churn: Int { withdrawals + flaps + pathChanges }
+
+    public init(time: UInt32, visiblePrefixes: Int, slash24s: Double, announcements: Int, withdrawals: Int,
+                pathChanges: Int, flaps: Int, fullFeedPeers: Int) {
+        self.time = time
+        self.visiblePrefixes = visiblePrefixes
+        self.slash24s = slash24s
+        self.announcements = announcements
+        self.withdrawals = withdrawals
+        self.pathChanges = pathChanges
+        self.flaps = flaps
+        self.fullFeedPeers = fullFeedPeers
+    }
 }
 
 /// Replays routing data into the routing state, keeps a per-country time series in
@@ -181,6 +193,14 @@ public final class Monitor {
             binStart = t / width * width
             return
         }
+        guard t >= start + width else { return }
+        closeBin(start)
+        let next = start + width
+        if (t - next) / width > UInt32(options.gapBins) {
+            binStart = t / width * width  // a gap in the data: no bins for it
+            return
+        }
+        start = next
         while t >= start + width {
             closeBin(start)
             start += width

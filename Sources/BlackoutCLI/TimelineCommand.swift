@@ -1,0 +1,115 @@
+import ArgumentParser
+import MRT
+import Outages
+import Registry
+import Store
+
+struct TimelineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "timeline",
+        abstract: "A country's series from the database: visible prefixes and /24s, churn, per bin.",
+        discussion: """
+            Columns: time (ISO 8601 UTC, the bin's start), visible_prefixes, slash24s, announcements, withdrawals, \
+            path_changes, flaps, full_feed_peers. With --bin 1h the stored bins are merged: visible prefixes and \
+            /24s are the hour's lowest (a dip stays visible), the counts are summed. --png draws the visible \
+            prefixes with outages shaded red and instability shaded yellow.
+            """
+    )
+
+    @OptionGroup var database: DatabaseOption
+
+    @Option(help: "The country (ISO 3166 code, such as KP).")
+    var country: String
+
+    @Option(help: "An origin AS of the country (AS-level series are not stored yet: see the README).")
+    var asn: UInt32?
+
+    @Option(help: ArgumentHelp("Bin width to show: the stored width (default) or a multiple such as 1h.", valueName: "width"))
+    var bin: String?
+
+    @Option(help: ArgumentHelp("From this time (ISO 8601 or Unix seconds).", valueName: "time"))
+    var from: String?
+
+    @Option(help: ArgumentHelp("Before this time.", valueName: "time"))
+    var to: String?
+
+    @Flag(help: "JSON array, one object per bin.")
+    var json = false
+
+    @Flag(help: "CSV with a header line.")
+    var csv = false
+
+    @Option(help: ArgumentHelp("Also draw the series into this PNG file.", valueName: "file"))
+    var png: String?
+
+    func validate() throws {
+        if CountryCode(country.uppercased()) == nil { throw ValidationError("--country: expected a two-letter code such as KP.") }
+        if json && csv { throw ValidationError("Choose one of --json and --csv.") }
+        if let bin, BinWidth.parse(bin) == nil { throw ValidationError("--bin: expected 5m, 1h or a number of seconds.") }
+        if let from, TimeArgument.parse(from) == nil { throw ValidationError("--from: expected ISO 8601 or Unix seconds.") }
+        if let to, TimeArgument.parse(to) == nil { throw ValidationError("--to: expected ISO 8601 or Unix seconds.") }
+    }
+
+    func run() throws {
+        if let asn { throw CLIError("AS\(asn): AS-level series are not stored yet; `blackout timeline --country \(country)` shows the country") }
+        let cc = CountryCode(country.uppercased())!
+        let store = try database.open()
+        var bins: [CountryBin]
+        let events: [Event]
+        do {
+            bins = try store.bins(country: cc, from: from.flatMap(TimeArgument.parse), to: to.flatMap(TimeArgument.parse))
+            events = try store.events(EventQuery(country: cc))
+        } catch {
+            throw CLIError("\(error)")
+        }
+        if bins.isEmpty { throw CLIError("\(cc): no bins in \(database.db) (ingest data first)") }
+        if let bin, let width = BinWidth.parse(bin) { bins = Self.merge(bins, width: width) }
+        if json {
+            print("[" + bins.map { b in
+                "{\"time\":\"\(EventJSON.iso(b.time))\",\"visible_prefixes\":\(b.visiblePrefixes),\"slash24s\":\(b.slash24s),"
+                    + "\"announcements\":\(b.announcements),\"withdrawals\":\(b.withdrawals),\"path_changes\":\(b.pathChanges),"
+                    + "\"flaps\":\(b.flaps),\"full_feed_peers\":\(b.fullFeedPeers)}"
+            }.joined(separator: ",\n") + "]")
+        } else if csv {
+            print("time,visible_prefixes,slash24s,announcements,withdrawals,path_changes,flaps,full_feed_peers")
+            for b in bins {
+                print("\(EventJSON.iso(b.time)),\(b.visiblePrefixes),\(b.slash24s),\(b.announcements),\(b.withdrawals),"
+                      + "\(b.pathChanges),\(b.flaps),\(b.fullFeedPeers)")
+            }
+        } else if png == nil {
+            print("time (UTC)         visible   /24s      A      W  paths  flaps")
+            for b in bins {
+                print(utcMinute(b.time) + "  " + [String(b.visiblePrefixes), String(Int(b.slash24s)), String(b.announcements),
+                       String(b.withdrawals), String(b.pathChanges), String(b.flaps)]
+                    .enumerated().map { i, s in String(repeating: " ", count: max(0, [8, 7, 7, 7, 7, 7][i] - s.count)) + s }
+                    .joined())
+            }
+        }
+        if let png {
+            do { try TimelineChart(bins: bins, events: events).write(to: png) } catch { throw CLIError("\(png): \(error)") }
+        }
+    }
+
+    /// Merges bins into wider ones: lowest visibility, summed counts.
+    static func merge(_ bins: [CountryBin], width: UInt32) -> [CountryBin] {
+        var out: [CountryBin] = []
+        for b in bins {
+            let t = b.time / width * width
+            if var last = out.last, last.time == t {
+                last.visiblePrefixes = min(last.visiblePrefixes, b.visiblePrefixes)
+                last.slash24s = min(last.slash24s, b.slash24s)
+                last.announcements += b.announcements
+                last.withdrawals += b.withdrawals
+                last.pathChanges += b.pathChanges
+                last.flaps += b.flaps
+                last.fullFeedPeers = b.fullFeedPeers
+                out[out.count - 1] = last
+            } else {
+                var first = b
+                first.time = t
+                out.append(first)
+            }
+        }
+        return out
+    }
+}
