@@ -161,6 +161,24 @@ struct ScenarioTests {
     }
 }
 
+extension ScenarioTests {
+    /// route-views2's real stream of 2013-01-01 (four parts, given out of order), alone:
+    /// no RIB sets its tables, so no peer is full-feed and no outage can be claimed;
+    /// the churn is binned and stays below the instability rule.
+    @Test func routeViews2NewYearRaisesNothing() throws {
+        let m = Jinx.monitor()
+        let parts = [3, 1, 0, 2].map { ReplayInput(path: TestData.path("mrt/routeviews/route-views2.updates.20130101.part\($0).mrt")) }
+        try Jinx.replay(parts, into: m)
+        m.finish()
+        #expect(m.events.isEmpty, "\(m.events.map(\.summary))")
+        let us = try #require(m.series[CountryCode("US")!])
+        #expect(us.allSatisfy { $0.fullFeedPeers == 0 && $0.visiblePrefixes == 0 })
+        #expect(us.reduce(0) { $0 + $1.announcements } > 1000)
+        // In time order: bins start with part 0's first record (00:13:44, bin 00:10) and follow one another.
+        #expect(us.first?.time == 1_356_999_000 && zip(us, us.dropFirst()).allSatisfy { $1.time == $0.time + 300 })
+    }
+}
+
 /// A small deterministic generator (SplitMix64), so scenarios are the same on every run.
 struct SplitMix {
     var state: UInt64
