@@ -76,6 +76,8 @@ public final class Monitor {
     private var withdrawnInBin: Set<UInt64> = []
     private var withdrawnBefore: Set<UInt64> = []
     private var flapped: Set<UInt32> = []
+    /// Update messages (A and W elements) in the open bin, any country.
+    private var updatesInBin = 0
 
     /// Per country, its bins from the first in which it had prefixes.
     public private(set) var series: [CountryCode: [CountryBin]] = [:]
@@ -106,6 +108,7 @@ public final class Monitor {
         let change = state.apply(e, collector: collector)
         growPeers()
         let announce = e.kind == .announce
+        if announce || e.kind == .withdraw { updatesInBin += 1 }
         switch change {
         case .added(let peer, let prefix, let path):
             grow(prefix)
@@ -256,6 +259,7 @@ public final class Monitor {
         flapped = []
         withdrawnBefore = withdrawnInBin
         withdrawnInBin = []
+        updatesInBin = 0
     }
 
     /// /24 equivalents of a country's visible IPv4 prefixes, overlaps counted once.
@@ -305,6 +309,9 @@ public final class Monitor {
         }
         outage[cc] = tracker
 
+        // Churn is judged only in bins that carried updates: a bin of RIB entries alone
+        // says nothing about churn and must not teach the baseline that churn is zero.
+        guard updatesInBin > 0 else { return }
         var unstable = instability[cc] ?? InstabilityTracker(options: options)
         switch unstable.step(Double(bin.churn)) {
         case .opened(let ago):
