@@ -121,13 +121,15 @@ struct IngestCommand: ParsableCommand {
 
         var bins: [(CountryCode, CountryBin)] = []
         for (cc, series) in monitor.series { for b in series { bins.append((cc, b)) } }
+        var asnBins: [(UInt32, ASNBin)] = []
+        for (asn, series) in monitor.asnSeries { for b in series { asnBins.append((asn, b)) } }
         let times = bins.map(\.1.time)
         let result = IngestResult(
             files: zip(replay.reports, hashes).filter { $0.0.error == nil }.map { r, h in
                 IngestedFile(contentHash: h, path: r.path, collector: inputs.first { $0.path == r.path }!.collector,
                              elements: r.elements, damagedRecords: damagedByFile[r.path] ?? 0)
             },
-            bins: bins, events: monitor.events, from: times.min() ?? 0,
+            bins: bins, asnBins: asnBins, events: monitor.events, from: times.min() ?? 0,
             to: (times.max() ?? 0) + options.binSeconds)
         do { try store.save(result) } catch { throw CLIError("\(error)") }
 
@@ -136,7 +138,8 @@ struct IngestCommand: ParsableCommand {
         StandardStreams.printError("blackout: \(files.count) files, \(replay.elements) elements in \(String(format: seconds)) s "
             + "(\(Int(Double(replay.elements) / max(seconds, 1e-9))) elements/s), \(monitor.state.routeCount) routes "
             + "(\(monitor.stateBytes / max(1, monitor.state.routeCount)) bytes each), \(monitor.series.count) countries, "
-            + "\(bins.count) bins, \(outages.count) outages, \(monitor.events.count - outages.count) instability events")
+            + "\(bins.count) country bins, \(asnBins.count) origin AS bins, \(outages.count) outages, "
+            + "\(monitor.events.count - outages.count) instability events")
         for e in monitor.events { print(e.summary) }
         if damaged > 0 || !failed.isEmpty { throw ExitCode(ExitCodes.damagedInput) }
     }

@@ -18,10 +18,10 @@ struct TimelineCommand: ParsableCommand {
 
     @OptionGroup var database: DatabaseOption
 
-    @Option(help: "The country (ISO 3166 code, such as KP).")
+    @Option(help: "The country (ISO 3166 code, such as KP); with --asn, the AS's country (only checked for form).")
     var country: String
 
-    @Option(help: "An origin AS of the country (AS-level series are not stored yet: see the README).")
+    @Option(help: "This origin AS's series instead of the country's (columns: time, visible_prefixes, announcements, withdrawals, path_changes).")
     var asn: UInt32?
 
     @Option(help: ArgumentHelp("Bin width to show: the stored width (default) or a multiple such as 1h.", valueName: "width"))
@@ -51,7 +51,7 @@ struct TimelineCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let asn { throw CLIError("AS\(asn): AS-level series are not stored yet; `blackout timeline --country \(country)` shows the country") }
+        if let asn { return try runOrigin(asn) }
         let cc = CountryCode(country.uppercased())!
         let store = try database.open()
         var bins: [CountryBin]
@@ -87,6 +87,56 @@ struct TimelineCommand: ParsableCommand {
         }
         if let png {
             do { try TimelineChart(bins: bins, events: events).write(to: png) } catch { throw CLIError("\(png): \(error)") }
+        }
+    }
+
+    /// An origin AS's series: its stored rows (where something changed) carried over every bin.
+    func runOrigin(_ asn: UInt32) throws {
+        let store = try database.open()
+        let from = from.flatMap(TimeArgument.parse), to = to.flatMap(TimeArgument.parse)
+        var filled: [CountryBin] = []
+        let events: [Event]
+        do {
+            let rows = try store.asnBins(asn: asn, from: from, to: to)
+            events = try store.events(EventQuery(asn: asn))
+            var i = 0
+            var current: ASNBin?
+            for t in try store.binTimes(from: from, to: to) {
+                var counts = (0, 0, 0)
+                while i < rows.count, rows[i].time <= t {
+                    current = rows[i]
+                    if rows[i].time == t { counts = (rows[i].announcements, rows[i].withdrawals, rows[i].pathChanges) }
+                    i += 1
+                }
+                guard let c = current else { continue }
+                filled.append(CountryBin(time: t, visiblePrefixes: c.visiblePrefixes, slash24s: 0, announcements: counts.0,
+                                         withdrawals: counts.1, pathChanges: counts.2, flaps: 0, fullFeedPeers: 0))
+            }
+        } catch {
+            throw CLIError("\(error)")
+        }
+        if filled.isEmpty { throw CLIError("AS\(asn): no bins in \(database.db) (not an origin in the ingested data?)") }
+        if let bin, let width = BinWidth.parse(bin) { filled = Self.merge(filled, width: width) }
+        if json {
+            print("[" + filled.map { b in
+                "{\"time\":\"\(EventJSON.iso(b.time))\",\"asn\":\(asn),\"visible_prefixes\":\(b.visiblePrefixes),"
+                    + "\"announcements\":\(b.announcements),\"withdrawals\":\(b.withdrawals),\"path_changes\":\(b.pathChanges)}"
+            }.joined(separator: ",\n") + "]")
+        } else if csv {
+            print("time,asn,visible_prefixes,announcements,withdrawals,path_changes")
+            for b in filled {
+                print("\(EventJSON.iso(b.time)),\(asn),\(b.visiblePrefixes),\(b.announcements),\(b.withdrawals),\(b.pathChanges)")
+            }
+        } else if png == nil {
+            print("time (UTC)         visible      A      W  paths")
+            for b in filled {
+                print(utcMinute(b.time) + "  " + [b.visiblePrefixes, b.announcements, b.withdrawals, b.pathChanges]
+                    .enumerated().map { i, v in let s = String(v); return String(repeating: " ", count: max(0, [8, 7, 7, 7][i] - s.count)) + s }
+                    .joined())
+            }
+        }
+        if let png {
+            do { try TimelineChart(bins: filled, events: events).write(to: png) } catch { throw CLIError("\(png): \(error)") }
         }
     }
 

@@ -18,29 +18,57 @@ public struct DetectorOptions: Sendable {
     /// A stretch of more than this many bins without any data (2 hours) is a gap in the
     /// data, not a quiet network: its bins are not emitted and the detectors skip it.
     public var gapBins = 24
+    /// Origin ASes with fewer visible prefixes than this in their baseline are not judged
+    /// (a single prefix coming and going is routine).
+    public var asnMinimumPrefixes = 3
     public init() {}
 }
 
 /// The median of the last normal values: bins inside an event are not added, so an
 /// outage does not drag its own baseline down, however long it lasts.
+///
+/// Values are counts. The median is cached and computed again only when a value enters
+/// that differs from the one it pushes out, so the many series that do not change (most
+/// origin ASes, most of the time) cost nothing per bin.
 struct Baseline {
-    private var values: [Double] = []
+    private var values: [UInt32] = []
     private var next = 0
+    private var cached: Double?
+    /// The value every stored value equals, when they all do.
+    private var constant: UInt32?
     let capacity: Int
 
     init(capacity: Int) { self.capacity = capacity }
 
     var count: Int { values.count }
 
-    mutating func add(_ v: Double) {
-        if values.count < capacity { values.append(v) } else { values[next] = v }
+    mutating func add(_ v: UInt32) {
+        if values.isEmpty { constant = v }
+        if values.count < capacity {
+            values.append(v)
+            if constant != v { constant = nil; cached = nil }
+        } else {
+            let evicted = values[next]
+            values[next] = v
+            if evicted != v {
+                cached = nil
+                if constant != v { constant = nil }
+            }
+        }
         next = (next + 1) % capacity
     }
 
     var median: Double {
-        guard !values.isEmpty else { return 0 }
-        let s = values.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        mutating get {
+            if let constant { return Double(constant) }
+            if let cached { return cached }
+            guard !values.isEmpty else { return 0 }
+            let s = values.sorted()
+            let m = s.count % 2 == 1 ? Double(s[s.count / 2]) : (Double(s[s.count / 2 - 1]) + Double(s[s.count / 2])) / 2
+            if s.first == s.last { constant = s.first }
+            cached = m
+            return m
+        }
     }
 }
 
@@ -60,11 +88,12 @@ struct OutageTracker {
 
     var isOpen: Bool { openBaseline != nil }
 
-    mutating func step(_ value: Double) -> Step {
+    mutating func step(_ count: Int) -> Step {
+        let value = Double(count)
         if let b = openBaseline {
             if value >= options.outageThreshold * b {
                 openBaseline = nil
-                baseline.add(value)
+                baseline.add(UInt32(clamping: count))
                 return .closed
             }
             lowest = min(lowest, value)
@@ -76,7 +105,7 @@ struct OutageTracker {
             lowest = value
             return .opened
         }
-        baseline.add(value)
+        baseline.add(UInt32(clamping: count))
         return .normal
     }
 }
@@ -87,7 +116,7 @@ struct InstabilityTracker {
     enum Step { case normal, opened(startBinsAgo: Int), ongoing, closed }
     private var baseline: Baseline
     private var above = 0
-    private var aboveValues: [Double] = []
+    private var aboveValues: [UInt32] = []
     private(set) var isOpen = false
     private(set) var openBaseline = 0.0
     let options: DetectorOptions
@@ -97,25 +126,26 @@ struct InstabilityTracker {
         baseline = Baseline(capacity: options.baselineBins)
     }
 
-    mutating func step(_ churn: Double) -> Step {
+    mutating func step(_ count: Int) -> Step {
+        let churn = Double(count)
         let b = isOpen ? openBaseline : baseline.median
         let high = baseline.count >= options.minimumHistory
             && churn > max(options.instabilityFactor * b, options.instabilityMinimum)
         if isOpen {
             if high { return .ongoing }
             isOpen = false
-            baseline.add(churn)
+            baseline.add(UInt32(clamping: count))
             return .closed
         }
         guard high else {
             for v in aboveValues { baseline.add(v) }  // a short burst was normal after all
             aboveValues = []
             above = 0
-            baseline.add(churn)
+            baseline.add(UInt32(clamping: count))
             return .normal
         }
         above += 1
-        aboveValues.append(churn)
+        aboveValues.append(UInt32(clamping: count))
         if above >= options.instabilityBins {
             isOpen = true
             openBaseline = b

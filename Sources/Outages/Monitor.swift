@@ -51,10 +51,11 @@ public final class Monitor {
     public private(set) var registry: RegistryDatabase?
 
     // Per prefix id.
-    private var prefixCountry: [UInt16] = []
-    private var prefixPath: [UInt32] = []
+    var prefixCountry: [UInt16] = []
+    /// The path of each prefix's latest announcement (any peer).
+    var prefixPath: [UInt32] = []
+    var visible: [Bool] = []
     private var carriers: [UInt16] = []
-    private var visible: [Bool] = []
     private var dirty: [Bool] = []
     private var dirtyList: [UInt32] = []
     // Per peer id.
@@ -70,18 +71,31 @@ public final class Monitor {
     private var countryChanged: Set<UInt16> = []
     private var lastNormal: [UInt16: [UInt32]] = [:]
 
+    // Per origin AS (see Monitor+Origins.swift): visible IPv4 prefixes, each counted
+    // under the origin of its latest path; this bin's updates; the prefixes that stopped
+    // being visible in this bin.
+    var countedOrigin: [UInt32] = []
+    var asnVisible: [UInt32: Int] = [:]
+    var asnCounts: [UInt32: (a: Int, w: Int, pc: Int)] = [:]
+    var asnLastStored: [UInt32: Int] = [:]
+    var becameInvisible: [UInt32: [UInt32]] = [:]
+    var asnOutage: [UInt32: OutageTracker] = [:]
+    var openASNOutage: [UInt32: Int] = [:]
+    /// Per origin AS, its bins: stored only when something changed (a value holds until the next bin stored).
+    public internal(set) var asnSeries: [UInt32: [ASNBin]] = [:]
+
     // The open bin.
     private var binStart: UInt32?
     private var counts: [UInt16: (a: Int, w: Int, pc: Int)] = [:]
-    private var withdrawnInBin: Set<UInt64> = []
-    private var withdrawnBefore: Set<UInt64> = []
+    var withdrawnInBin: Set<UInt64> = []
+    var withdrawnBefore: Set<UInt64> = []
     private var flapped: Set<UInt32> = []
     /// Update messages (A and W elements) in the open bin, any country.
     private var updatesInBin = 0
 
     /// Per country, its bins from the first in which it had prefixes.
     public private(set) var series: [CountryCode: [CountryBin]] = [:]
-    public private(set) var events: [Event] = []
+    public internal(set) var events: [Event] = []
     private var outage: [UInt16: OutageTracker] = [:]
     private var instability: [UInt16: InstabilityTracker] = [:]
     private var openOutage: [UInt16: Int] = [:]
@@ -115,17 +129,19 @@ public final class Monitor {
             prefixPath[Int(prefix)] = path
             if e.kind == .rib { fromRIB[Int(peer)] = true }
             if announce {
-                count(prefix) { $0.a += 1 }
+                count(prefix, path) { $0.a += 1 }
                 if withdrawnInBin.contains(UInt64(peer) << 32 | UInt64(prefix)) { flapped.insert(prefix) }
             }
-            if fullFeed[Int(peer)] { carriers[Int(prefix)] += 1; markDirty(prefix) }
+            if fullFeed[Int(peer)] { carriers[Int(prefix)] += 1 }
+            markDirty(prefix)
         case .pathChanged(_, let prefix, _, let new):
             prefixPath[Int(prefix)] = new
-            if announce { count(prefix) { $0.a += 1; $0.pc += 1 } }
+            markDirty(prefix)  // the origin may have changed
+            if announce { count(prefix, new) { $0.a += 1; $0.pc += 1 } }
         case .unchanged(_, let prefix):
-            if announce { count(prefix) { $0.a += 1 } }
-        case .removed(let peer, let prefix, _):
-            count(prefix) { $0.w += 1 }
+            if announce { count(prefix, prefixPath[Int(prefix)]) { $0.a += 1 } }
+        case .removed(let peer, let prefix, let path):
+            count(prefix, path) { $0.w += 1 }
             withdrawnInBin.insert(UInt64(peer) << 32 | UInt64(prefix))
             routeGone(peer: peer, prefix: prefix)
         case .nothing:
@@ -151,10 +167,12 @@ public final class Monitor {
         }
     }
 
-    private func count(_ prefix: UInt32, _ f: (inout (a: Int, w: Int, pc: Int)) -> Void) {
+    /// Counts an update for the prefix's country and for the origin AS of `path`.
+    private func count(_ prefix: UInt32, _ path: UInt32, _ f: (inout (a: Int, w: Int, pc: Int)) -> Void) {
         let cc = prefixCountry[Int(prefix)]
-        guard cc != 0 else { return }
-        f(&counts[cc, default: (0, 0, 0)])
+        if cc != 0 { f(&counts[cc, default: (0, 0, 0)]) }
+        let origin = state.paths.origins[Int(path)]
+        if origin != 0 { f(&asnCounts[origin, default: (0, 0, 0)]) }
     }
 
     private func growPeers() {
@@ -171,6 +189,7 @@ public final class Monitor {
             let cc = registry?.country(of: p)?.rawValue ?? 0
             prefixCountry.append(cc)
             prefixPath.append(0)
+            countedOrigin.append(0)
             carriers.append(0)
             visible.append(false)
             dirty.append(false)
@@ -241,6 +260,7 @@ public final class Monitor {
                 countryChanged.insert(cc)
             }
         }
+        countOrigins(dirtyList)
         dirtyList.removeAll(keepingCapacity: true)
         for cc in countryChanged { countrySlash24s[cc] = slash24s(cc) }
 
@@ -254,6 +274,7 @@ public final class Monitor {
             series[CountryCode(rawValue: cc), default: []].append(bin)
             if fullFeedCount > 0 { detect(cc, bin) }
         }
+        closeOriginBins(time)
         countryChanged = []
         counts = [:]
         flapped = []
@@ -289,7 +310,7 @@ public final class Monitor {
 
     private func detect(_ cc: UInt16, _ bin: CountryBin) {
         var tracker = outage[cc] ?? OutageTracker(options: options)
-        switch tracker.step(Double(bin.visiblePrefixes)) {
+        switch tracker.step(bin.visiblePrefixes) {
         case .normal:
             if countryChanged.contains(cc) || lastNormal[cc] == nil { lastNormal[cc] = visiblePrefixes(cc) }
         case .opened:
@@ -313,7 +334,7 @@ public final class Monitor {
         // says nothing about churn and must not teach the baseline that churn is zero.
         guard updatesInBin > 0 else { return }
         var unstable = instability[cc] ?? InstabilityTracker(options: options)
-        switch unstable.step(Double(bin.churn)) {
+        switch unstable.step(bin.churn) {
         case .opened(let ago):
             let start = bin.time - UInt32(ago) * options.binSeconds
             var e = Event(country: CountryCode(rawValue: cc), asn: nil, kind: .instability, severity: .high, start: start,
@@ -364,7 +385,7 @@ public final class Monitor {
 
     /// The first AS on the path, walking from the origin, registered outside the country
     /// (the origin's, or the prefix's when the origin is unregistered); 0 if none.
-    private func provider(ofPath path: UInt32, country cc: UInt16) -> UInt32 {
+    func provider(ofPath path: UInt32, country cc: UInt16) -> UInt32 {
         if let p = providerOfPath[path] { return p }
         guard let registry else { return 0 }
         let asns = state.paths.asns(path)
@@ -390,13 +411,14 @@ public final class Monitor {
         } else {
             when = "since \(utcMinute(e.start)) UTC (ongoing)"
         }
+        let who = e.asn.map { "AS\($0) (\(e.country))" } ?? "\(e.country)"
         if e.kind == .instability {
-            return "\(e.country): routing instability \(when): churn above \(Int(options.instabilityFactor))x its baseline"
+            return "\(who): routing instability \(when): churn above \(Int(options.instabilityFactor))x its baseline"
                 + " of \(Int(e.baseline.rounded())) per bin"
         }
-        let of = e.originsAffected.count == 1 ? " of AS\(e.originsAffected[0])"
+        let of = e.asn != nil ? "" : e.originsAffected.count == 1 ? " of AS\(e.originsAffected[0])"
             : e.originsAffected.isEmpty ? "" : " of \(e.originsAffected.count) origin ASes"
-        var text = "\(e.country): \(e.severity.rawValue) outage \(when): \(e.prefixesLost.count) of"
+        var text = "\(who): \(e.severity.rawValue) outage \(when): \(e.prefixesLost.count) of"
             + " \(Int(e.baseline.rounded())) prefixes\(of) withdrawn"
         if !e.originsUnaffected.isEmpty {
             text += "; \(e.originsUnaffected.count) origin AS\(e.originsUnaffected.count == 1 ? "" : "es") stayed up"

@@ -63,6 +63,19 @@ public final class SQLiteStore: Store {
                 t.column("summary", .text).notNull()
             }
         }
+        m.registerMigration("v2: origin AS bins") { db in
+            // Stored only when something changed: a value holds until the next row.
+            try db.create(table: "asn_bin") { t in
+                t.column("asn", .integer).notNull()
+                t.column("time", .integer).notNull()
+                t.column("visible_prefixes", .integer).notNull()
+                t.column("announcements", .integer).notNull()
+                t.column("withdrawals", .integer).notNull()
+                t.column("path_changes", .integer).notNull()
+                t.primaryKey(["asn", "time"])
+            }
+            try db.create(index: "event_asn", on: "event", columns: ["asn"])
+        }
         return m
     }
 
@@ -124,6 +137,10 @@ public final class SQLiteStore: Store {
                     try bin.execute(arguments: [cc.description, Int(b.time), b.visiblePrefixes, b.slash24s, b.announcements,
                                                 b.withdrawals, b.pathChanges, b.flaps, b.fullFeedPeers])
                 }
+                let asnBin = try db.makeStatement(sql: "INSERT OR REPLACE INTO asn_bin VALUES (?, ?, ?, ?, ?, ?)")
+                for (asn, b) in r.asnBins {
+                    try asnBin.execute(arguments: [Int(asn), Int(b.time), b.visiblePrefixes, b.announcements, b.withdrawals, b.pathChanges])
+                }
                 try db.execute(sql: "DELETE FROM event WHERE start >= ? AND start < ?", arguments: [Int(r.from), Int(r.to)])
                 for e in r.events {
                     try db.execute(sql: """
@@ -184,6 +201,31 @@ public final class SQLiteStore: Store {
                                slash24s: row["slash24s"], announcements: row["announcements"], withdrawals: row["withdrawals"],
                                pathChanges: row["path_changes"], flaps: row["flaps"], fullFeedPeers: row["full_feed_peers"])
                 }
+            }
+        }
+    }
+
+    public func asnBins(asn: UInt32, from: UInt32?, to: UInt32?) throws -> [ASNBin] {
+        try wrap {
+            try queue.read { db in
+                // The row in force at `from` too, so that the series starts with its value then.
+                let start = try Int.fetchOne(db, sql: "SELECT MAX(time) FROM asn_bin WHERE asn = ? AND time <= ?",
+                                             arguments: [Int(asn), Int(from ?? 0)]) ?? Int(from ?? 0)
+                return try Row.fetchAll(db, sql: """
+                    SELECT * FROM asn_bin WHERE asn = ? AND time >= ? AND time < ? ORDER BY time
+                    """, arguments: [Int(asn), start, Int(to ?? UInt32.max)]).map { row in
+                    ASNBin(time: UInt32(row["time"] as Int), visiblePrefixes: row["visible_prefixes"],
+                           announcements: row["announcements"], withdrawals: row["withdrawals"], pathChanges: row["path_changes"])
+                }
+            }
+        }
+    }
+
+    public func binTimes(from: UInt32?, to: UInt32?) throws -> [UInt32] {
+        try wrap {
+            try queue.read { db in
+                try Int.fetchAll(db, sql: "SELECT DISTINCT time FROM country_bin WHERE time >= ? AND time < ? ORDER BY time",
+                                 arguments: [Int(from ?? 0), Int(to ?? UInt32.max)]).map { UInt32($0) }
             }
         }
     }

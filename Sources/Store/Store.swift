@@ -22,13 +22,17 @@ public struct IngestedFile: Sendable, Equatable {
 public struct IngestResult: Sendable {
     public var files: [IngestedFile]
     public var bins: [(CountryCode, CountryBin)]
+    /// Origin AS bins, only those where something changed.
+    public var asnBins: [(UInt32, ASNBin)]
     /// Events found by this run, replacing stored ones that start in [from, to).
     public var events: [Event]
     public var from: UInt32
     public var to: UInt32
-    public init(files: [IngestedFile], bins: [(CountryCode, CountryBin)], events: [Event], from: UInt32, to: UInt32) {
+    public init(files: [IngestedFile], bins: [(CountryCode, CountryBin)], asnBins: [(UInt32, ASNBin)] = [],
+                events: [Event], from: UInt32, to: UInt32) {
         self.files = files
         self.bins = bins
+        self.asnBins = asnBins
         self.events = events
         self.from = from
         self.to = to
@@ -61,6 +65,10 @@ public protocol Store {
     func events(_ query: EventQuery) throws -> [Event]
     /// A country's bins in [from, to), in time order.
     func bins(country: CountryCode, from: UInt32?, to: UInt32?) throws -> [CountryBin]
+    /// An origin AS's stored bins (rows where something changed) in [from, to), with the row in force at `from`.
+    func asnBins(asn: UInt32, from: UInt32?, to: UInt32?) throws -> [ASNBin]
+    /// The times of all stored bins in [from, to).
+    func binTimes(from: UInt32?, to: UInt32?) throws -> [UInt32]
     func files() throws -> [IngestedFile]
 }
 

@@ -71,8 +71,8 @@ struct IngestCommandTests {
         let events = try CLI.run(["events", "--db", clean, "--country", "KP", "--json"])
         #expect(events.status == 0)
         let array = try #require(try JSONSerialization.jsonObject(with: Data(events.stdout.utf8)) as? [[String: Any]])
-        #expect(array.count == 1)
-        let e = try #require(array.first)
+        #expect(array.count == 2)  // the country's and AS131279's
+        let e = try #require(array.first { $0["asn"] is NSNull })
         #expect(e["country"] as? String == "KP" && e["asn"] is NSNull && e["kind"] as? String == "outage")
         #expect(e["severity"] as? String == "complete")
         #expect(e["start"] as? String == "2014-05-31T00:00:00Z" && e["end"] as? String == "2014-05-31T01:00:00Z")
@@ -81,6 +81,13 @@ struct IngestCommandTests {
         #expect(e["origins_affected"] as? [Int] == [131279] && e["origins_unaffected"] as? [Int] == [])
         #expect(e["providers_lost"] as? [Int] == [4837])
         #expect((e["summary"] as? String)?.hasPrefix("KP: complete outage") == true)
+        let star = try CLI.run(["events", "--db", clean, "--asn", "131279", "--json"])
+        let byAS = try #require(try JSONSerialization.jsonObject(with: Data(star.stdout.utf8)) as? [[String: Any]])
+        #expect(byAS.count == 1 && byAS[0]["asn"] as? Int == 131279 && byAS[0]["start"] as? String == "2014-05-31T00:00:00Z")
+        #expect(byAS[0]["summary"] as? String == "AS131279 (KP): complete outage 2014-05-31 00:00 to 2014-05-31 01:00 UTC (1h0m): 4 of 4 prefixes withdrawn; sole provider AS4837")
+        let asCSV = try CLI.run(["timeline", "--db", clean, "--country", "KP", "--asn", "131279", "--csv"]).stdout
+        #expect(asCSV.contains("\n2014-05-30T23:55:00Z,131279,4,0,0,0\n2014-05-31T00:00:00Z,131279,0,0,4,0\n"))
+        #expect(asCSV.contains("\n2014-05-31T01:00:00Z,131279,4,4,0,0\n"))
         let none = try CLI.run(["events", "--db", clean, "--country", "KP", "--kind", "outage", "--from", "2014-05-31T02:00"])
         #expect(none.status == 0 && none.stdout.isEmpty)
 

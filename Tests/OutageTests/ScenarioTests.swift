@@ -106,9 +106,8 @@ struct ScenarioTests {
 
         try Jinx.replay([ReplayInput(path: file, collector: "route-views.jinx")], into: m)
         m.finish()
-        let outages = m.events.filter { $0.kind == .outage }
-        for e in m.events { print(e.summary) }
-        #expect(outages.count == 3)
+        let outages = m.events.filter { $0.kind == .outage && $0.asn == nil }
+        #expect(outages.count == 3, "\(outages.map(\.summary))")
         #expect(m.events.filter { $0.kind == .instability }.isEmpty)
 
         let kp = try #require(outages.first { $0.country.description == "KP" })
@@ -131,6 +130,40 @@ struct ScenarioTests {
         #expect(eg.prefixesLost.count == routes["EG"]!.count - kept)
         #expect(abs(eg.fractionLost - Double(routes["EG"]!.count - kept) / eg.baseline) < 1e-9)
 
+        // The same outages per origin AS. Expected from the full-feed table alone: an origin
+        // with at least 3 prefixes (the rule's minimum) that loses 20% or more of them.
+        let byAS = m.events.filter { $0.asn != nil }
+        let star = try #require(byAS.first { $0.asn == 131279 })
+        #expect(star.severity == .complete && star.start == kp.start && star.end == kp.end && star.country.description == "KP")
+        #expect(star.prefixesLost == kp.prefixesLost && star.providersLost == [4837])
+        #expect(star.summary == "AS131279 (KP): complete outage 2014-05-31 02:00 to 2014-05-31 04:00 UTC (2h0m): 4 of 4 prefixes withdrawn; sole provider AS4837")
+        var perOrigin: [UInt32: Int] = [:]
+        state.tables[peer].forEach { prefix, path in
+            if !state.prefixes[prefix].isV6 { perOrigin[state.paths.origins[Int(path)], default: 0] += 1 }
+        }
+        func expected(_ s: Withdrawal) -> [UInt32: Bool] {  // origin -> complete
+            var lost: [UInt32: Int] = [:]
+            for (_, path) in routes[s.country]! where s.keepOrigin == nil || state.paths.origins[Int(path)] != s.keepOrigin {
+                lost[state.paths.origins[Int(path)], default: 0] += 1
+            }
+            var out: [UInt32: Bool] = [:]
+            for (origin, n) in lost where origin != 0 {
+                let total = perOrigin[origin]!
+                if total >= 3, Double(total - n) < 0.8 * Double(total) { out[origin] = n == total }
+            }
+            return out
+        }
+        for (s, e) in zip(scenario, [kp, sy, eg]) {
+            var found: [UInt32: Bool] = [:]
+            for a in byAS where a.start == e.start { found[a.asn!] = a.severity == .complete }
+            #expect(found == expected(s), "\(s.country)")
+            #expect(byAS.filter { $0.start == e.start }.allSatisfy { $0.end == e.end })
+        }
+        #expect(!expected(scenario[2]).keys.contains(20928) && expected(scenario[1]).count == 3)
+        let starSeries = try #require(m.asnSeries[131279])
+        #expect(starSeries.last { $0.time <= Jinx.t0 + 4 * hour }?.visiblePrefixes == 0)
+        #expect(starSeries.last { $0.time <= Jinx.t0 + 3 * hour }?.visiblePrefixes == 4)
+
         // The series: KP's bins show 4 visible prefixes, none during the outage.
         let series = try #require(m.series[CountryCode("KP")!])
         #expect(series.first { $0.time == Jinx.t0 + 3 * hour }?.visiblePrefixes == 4)
@@ -144,7 +177,7 @@ struct ScenarioTests {
         try Jinx.replay([ReplayInput(path: Jinx.updates), ReplayInput(path: Jinx.rib),
                          ReplayInput(path: TestData.path("mrt/ris/ris.rrc06.updates.1401488100.gz"))], into: m)
         m.finish()
-        #expect(m.events.filter { $0.kind == .outage }.isEmpty, "\(m.events.map(\.summary))")
+        #expect(m.events.filter { $0.kind == .outage && $0.asn == nil }.isEmpty, "\(m.events.map(\.summary))")
         // Bins from the RIB's 22:00 to the last update (23:59:42): 24, and the US holds its
         // census figure (104,493 prefixes) give or take the few that changed.
         let us = try #require(m.series[CountryCode("US")!])
