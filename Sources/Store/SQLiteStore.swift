@@ -105,6 +105,7 @@ public final class SQLiteStore: Store {
         switch e.resultCode {
         case .SQLITE_BUSY, .SQLITE_LOCKED: return "the database is locked by another process (is an ingest running?)"
         case .SQLITE_FULL: return "the disk is full; nothing of this ingest was stored"
+        case .SQLITE_IOERR: return "cannot write the database (disk full, or over a file size limit?); nothing of this ingest was stored"
         case .SQLITE_NOTADB: return "not a SQLite database"
         case .SQLITE_READONLY: return "the database is read-only"
         case .SQLITE_CANTOPEN: return "cannot open the database file"

@@ -146,6 +146,33 @@ struct IngestCommandTests {
         #expect(try !SQLiteStore(path: db).bins(country: CountryCode("US")!, from: nil, to: nil).isEmpty)
     }
 
+    /// A database that cannot grow (the file size limit stands in for a full disk): a clear
+    /// error, nothing half-written, and the same ingest succeeds once there is room.
+    @Test func fullDiskStoresNothing() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = dir.appendingPathComponent("full.sqlite").path
+        let inputs = [TestData.path("mrt/ris/ris.rrc06.updates.1401488100.gz"),
+                      TestData.path("mrt/routeviews/routeviews.route-views.jinx.updates.1401493500.bz2")]
+        let command = "trap '' XFSZ; ulimit -f 64; exec '\(CLI.executable.path)' ingest -q --db '\(db)' --registry '\(Self.registry)' "
+            + inputs.map { "'\($0)'" }.joined(separator: " ")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = ["-c", command]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        try p.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 1 && message.contains(db) && message.contains("disk full"), "\(message)")
+        #expect(try SQLiteStore(path: db).files().isEmpty)
+        #expect(try SQLiteStore(path: db).binTimes(from: nil, to: nil).isEmpty)
+        let again = try CLI.run(["ingest", "-q", "--db", db, "--registry", Self.registry] + inputs)
+        let stored = try SQLiteStore(path: db).files().count
+        #expect(again.status == 0 && stored == 2)
+    }
+
     @Test func newerAndLockedDatabasesAreClearErrors() throws {
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
