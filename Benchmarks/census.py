@@ -8,28 +8,20 @@ Targets (issue 3): `blackout countries` on the .bz2 RIB with all registry files 
 from its compiled cache under 200 ms; mapping every prefix of the RIB to its country under
 10% of the census time (the lookups are timed again, alone, by `--timing`).
 """
-import argparse
 import os
 import re
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dump import ROOT, RIB, best  # noqa: E402
+from dump import arguments, blackout_binary, ROOT, RIB, best  # noqa: E402
 
 REGISTRY = os.path.join(os.path.dirname(ROOT), "shared", "data", "registry")
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--blackout", default=None)
-    args = ap.parse_args()
-    blackout = args.blackout
-    if blackout is None:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "blackout"], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
-        blackout = os.path.join(ROOT, ".build", "release", "blackout")
+    args = arguments(__doc__)
+    blackout = blackout_binary(args)
     census = [blackout, "countries", "--rib", RIB, "--registry", REGISTRY, "-q"]
     subprocess.run(census, check=True, stdout=subprocess.DEVNULL)  # builds the registry cache
     (bz, _), (ours, mem) = best([["bzcat", RIB], census], args.runs)

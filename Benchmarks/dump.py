@@ -50,22 +50,32 @@ def best(argvs, runs):
     return [(min(t for t, _ in r), max(m for _, m in r)) for r in results]
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def arguments(doc):
+    """--runs and --blackout, shared by the benchmark scripts."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--blackout", default=None, help="binary (default: build release and use it)")
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def blackout_binary(args):
+    """The binary given with --blackout, or a release build of this checkout."""
+    if args.blackout is not None:
+        return args.blackout
+    subprocess.run(["swift", "build", "-c", "release", "--product", "blackout"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    return os.path.join(ROOT, ".build", "release", "blackout")
+
+
+def main():
+    args = arguments(__doc__)
 
     for tool in ("bgpdump", "bzcat"):
         if not shutil.which(tool):
             sys.exit(f"{tool} is not installed (apt-get install -y bgpdump bzip2)")
     if not os.path.exists(RIB):
         sys.exit(f"missing {RIB}: ../shared/data must be beside the checkout")
-    blackout = args.blackout
-    if blackout is None:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "blackout"], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
-        blackout = os.path.join(ROOT, ".build", "release", "blackout")
+    blackout = blackout_binary(args)
 
     tmp = tempfile.mkdtemp(prefix="blackout-bench-")
     try:

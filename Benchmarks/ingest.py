@@ -12,7 +12,6 @@ Targets (issue 4):
 - peak memory under 500 MB with the RIB loaded.
 Each run ingests into a new database.
 """
-import argparse
 import os
 import re
 import subprocess
@@ -20,7 +19,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dump import DATA, ROOT, RIB, best  # noqa: E402
+from dump import arguments, blackout_binary, DATA, ROOT, RIB, best  # noqa: E402
 
 REGISTRY = os.path.join(os.path.dirname(ROOT), "shared", "data", "registry")
 RV = os.path.join(DATA, "routeviews")
@@ -38,15 +37,8 @@ def ingest(blackout, files, one_core=False):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--blackout", default=None)
-    args = ap.parse_args()
-    blackout = args.blackout
-    if blackout is None:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "blackout"], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
-        blackout = os.path.join(ROOT, ".build", "release", "blackout")
+    args = arguments(__doc__)
+    blackout = blackout_binary(args)
     subprocess.run([blackout, "countries", "--rib", RIB, "--registry", REGISTRY, "-q"], check=True,
                    stdout=subprocess.DEVNULL)  # builds the registry cache
 

@@ -51,16 +51,8 @@ public struct Event: Sendable, Equatable {
 
 /// `2014-12-22 16:15` (UTC) of a Unix time.
 public func utcMinute(_ t: UInt32) -> String {
-    let days = Int(t) / 86_400, secs = Int(t) % 86_400
-    let z = days + 719_468
-    let era = z / 146_097
-    let doe = z - era * 146_097
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-    let mp = (5 * doy + 2) / 153
-    let d = doy - (153 * mp + 2) / 5 + 1
-    let m = mp < 10 ? mp + 3 : mp - 9
-    let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+    let (y, m, d) = civilDate(t)
+    let secs = Int(t) % 86_400
     func two(_ x: Int) -> String { x < 10 ? "0\(x)" : "\(x)" }
     return "\(y)-\(two(m))-\(two(d)) \(two(secs / 3600)):\(two(secs / 60 % 60))"
 }

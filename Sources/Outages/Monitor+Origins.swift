@@ -99,20 +99,13 @@ extension Monitor {
     func originEvent(_ asn: UInt32, start: UInt32, baseline: Double, value: Int, lost: [UInt32],
                      stillVisible: [UInt32], keeping old: Event? = nil) -> Event {
         let cc = registry?.country(ofASN: asn)?.rawValue ?? lost.first.map { prefixCountry[Int($0)] } ?? 0
-        let remaining = Set(stillVisible.map { provider(ofPath: prefixPath[Int($0)], country: cc) })
-        let providers = Set(lost.map { provider(ofPath: prefixPath[Int($0)], country: cc) })
-            .subtracting(remaining).subtracting([0])
         let lostSet = Set(lost)
-        var peers: Set<String> = []
-        for key in withdrawnInBin.union(withdrawnBefore) where lostSet.contains(UInt32(truncatingIfNeeded: key)) {
-            let p = state.peers[Int(key >> 32)]
-            peers.insert("AS\(p.asn) \(p.address) (\(p.collector))")
-        }
+        let (providers, peers) = evidence(lost: lostSet, remaining: Set(stillVisible), country: cc)
         let fraction = baseline > 0 ? max(0, 1 - Double(value) / baseline) : 0
         var e = Event(country: CountryCode(rawValue: cc), asn: asn, kind: .outage,
                       severity: value == 0 || old?.severity == .complete ? .complete : .partial, start: start, end: nil,
                       fractionLost: max(fraction, old?.fractionLost ?? 0), baseline: baseline,
-                      prefixesLost: Array(Set(lost)).map { state.prefixes[$0] }.sorted(), originsAffected: [asn],
+                      prefixesLost: lostSet.map { state.prefixes[$0] }.sorted(), originsAffected: [asn],
                       originsUnaffected: [], providersLost: providers.sorted(),
                       peers: peers.union(old?.peers ?? []).sorted(), summary: "")
         e.summary = summary(e)

@@ -363,14 +363,7 @@ public final class Monitor {
         let origin = { (p: UInt32) -> UInt32 in self.state.paths.origins[Int(self.prefixPath[Int(p)])] }
         let affected = Set(lost.map(origin)).subtracting([0])
         let unaffected = Set(nowVisible.map(origin)).subtracting([0]).subtracting(affected)
-        let remainingProviders = Set(nowVisible.map { provider(ofPath: prefixPath[Int($0)], country: cc) })
-        let lostProviders = Set(lost.map { provider(ofPath: prefixPath[Int($0)], country: cc) })
-            .subtracting(remainingProviders).subtracting([0])
-        var peers: Set<String> = []
-        for key in withdrawnInBin.union(withdrawnBefore) where lostSet.contains(UInt32(truncatingIfNeeded: key)) {
-            let p = state.peers[Int(key >> 32)]
-            peers.insert("AS\(p.asn) \(p.address) (\(p.collector))")
-        }
+        let (lostProviders, peers) = evidence(lost: lostSet, remaining: nowVisible, country: cc)
         let fraction = baseline > 0 ? max(0, 1 - Double(value) / baseline) : 0
         var e = Event(country: CountryCode(rawValue: cc), asn: nil, kind: .outage,
                       severity: value == 0 ? .complete : .partial, start: start, end: nil,
@@ -381,6 +374,19 @@ public final class Monitor {
         if old?.severity == .complete { e.severity = .complete }
         e.summary = summary(e)
         return e
+    }
+
+    /// The international providers on the lost prefixes' latest paths that no remaining
+    /// prefix's path uses, and the peers that withdrew lost prefixes in this bin or the last.
+    func evidence(lost: Set<UInt32>, remaining: Set<UInt32>, country cc: UInt16) -> (providers: Set<UInt32>, peers: Set<String>) {
+        let kept = Set(remaining.map { provider(ofPath: prefixPath[Int($0)], country: cc) })
+        let providers = Set(lost.map { provider(ofPath: prefixPath[Int($0)], country: cc) }).subtracting(kept).subtracting([0])
+        var peers: Set<String> = []
+        for key in withdrawnInBin.union(withdrawnBefore) where lost.contains(UInt32(truncatingIfNeeded: key)) {
+            let p = state.peers[Int(key >> 32)]
+            peers.insert("AS\(p.asn) \(p.address) (\(p.collector))")
+        }
+        return (providers, peers)
     }
 
     /// The first AS on the path, walking from the origin, registered outside the country

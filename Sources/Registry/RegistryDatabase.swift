@@ -189,17 +189,7 @@ public final class RegistryDatabase: @unchecked Sendable {
 
     /// YYYYMMDD of a Unix time.
     static func yyyymmdd(_ t: UInt32) -> Int {
-        let days = Int(t) / 86_400
-        // Civil date from days since 1970-01-01 (proleptic Gregorian).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        let (y, m, d) = civilDate(t)
         return y * 10_000 + m * 100 + d
     }
 
