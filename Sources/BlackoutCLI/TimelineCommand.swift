@@ -21,7 +21,7 @@ struct TimelineCommand: ParsableCommand {
     @Option(help: "The country (ISO 3166 code, such as KP); with --asn, the AS's country (only checked for form).")
     var country: String
 
-    @Option(help: "This origin AS's series instead of the country's (columns: time, visible_prefixes, announcements, withdrawals, path_changes).")
+    @Option(help: "This origin AS's series instead of the country's (the same columns, with asn and without full_feed_peers).")
     var asn: UInt32?
 
     @Option(help: ArgumentHelp("Bin width to show: the stored width (default) or a multiple such as 1h.", valueName: "width"))
@@ -77,13 +77,7 @@ struct TimelineCommand: ParsableCommand {
                       + "\(b.pathChanges),\(b.flaps),\(b.fullFeedPeers)")
             }
         } else if png == nil {
-            print("time (UTC)         visible   /24s      A      W  paths  flaps")
-            for b in bins {
-                print(utcMinute(b.time) + "  " + [String(b.visiblePrefixes), String(Int(b.slash24s)), String(b.announcements),
-                       String(b.withdrawals), String(b.pathChanges), String(b.flaps)]
-                    .enumerated().map { i, s in String(repeating: " ", count: max(0, [8, 7, 7, 7, 7, 7][i] - s.count)) + s }
-                    .joined())
-            }
+            printTable(bins)
         }
         if let png {
             do { try TimelineChart(bins: bins, events: events).write(to: png) } catch { throw CLIError("\(png): \(error)") }
@@ -102,15 +96,15 @@ struct TimelineCommand: ParsableCommand {
             var i = 0
             var current: ASNBin?
             for t in try store.binTimes(from: from, to: to) {
-                var counts = (0, 0, 0)
+                var counts = (0, 0, 0, 0)
                 while i < rows.count, rows[i].time <= t {
                     current = rows[i]
-                    if rows[i].time == t { counts = (rows[i].announcements, rows[i].withdrawals, rows[i].pathChanges) }
+                    if rows[i].time == t { counts = (rows[i].announcements, rows[i].withdrawals, rows[i].pathChanges, rows[i].flaps) }
                     i += 1
                 }
                 guard let c = current else { continue }
-                filled.append(CountryBin(time: t, visiblePrefixes: c.visiblePrefixes, slash24s: 0, announcements: counts.0,
-                                         withdrawals: counts.1, pathChanges: counts.2, flaps: 0, fullFeedPeers: 0))
+                filled.append(CountryBin(time: t, visiblePrefixes: c.visiblePrefixes, slash24s: c.slash24s, announcements: counts.0,
+                                         withdrawals: counts.1, pathChanges: counts.2, flaps: counts.3, fullFeedPeers: 0))
             }
         } catch {
             throw CLIError("\(error)")
@@ -120,23 +114,30 @@ struct TimelineCommand: ParsableCommand {
         if json {
             print("[" + filled.map { b in
                 "{\"time\":\"\(EventJSON.iso(b.time))\",\"asn\":\(asn),\"visible_prefixes\":\(b.visiblePrefixes),"
-                    + "\"announcements\":\(b.announcements),\"withdrawals\":\(b.withdrawals),\"path_changes\":\(b.pathChanges)}"
+                    + "\"slash24s\":\(b.slash24s),\"announcements\":\(b.announcements),\"withdrawals\":\(b.withdrawals),"
+                    + "\"path_changes\":\(b.pathChanges),\"flaps\":\(b.flaps)}"
             }.joined(separator: ",\n") + "]")
         } else if csv {
-            print("time,asn,visible_prefixes,announcements,withdrawals,path_changes")
+            print("time,asn,visible_prefixes,slash24s,announcements,withdrawals,path_changes,flaps")
             for b in filled {
-                print("\(EventJSON.iso(b.time)),\(asn),\(b.visiblePrefixes),\(b.announcements),\(b.withdrawals),\(b.pathChanges)")
+                print("\(EventJSON.iso(b.time)),\(asn),\(b.visiblePrefixes),\(b.slash24s),\(b.announcements),\(b.withdrawals),"
+                      + "\(b.pathChanges),\(b.flaps)")
             }
         } else if png == nil {
-            print("time (UTC)         visible      A      W  paths")
-            for b in filled {
-                print(utcMinute(b.time) + "  " + [b.visiblePrefixes, b.announcements, b.withdrawals, b.pathChanges]
-                    .enumerated().map { i, v in let s = String(v); return String(repeating: " ", count: max(0, [8, 7, 7, 7][i] - s.count)) + s }
-                    .joined())
-            }
+            printTable(filled)
         }
         if let png {
             do { try TimelineChart(bins: filled, events: events).write(to: png) } catch { throw CLIError("\(png): \(error)") }
+        }
+    }
+
+    func printTable(_ bins: [CountryBin]) {
+        print("time (UTC)         visible   /24s      A      W  paths  flaps")
+        for b in bins {
+            print(utcMinute(b.time) + "  " + [String(b.visiblePrefixes), String(Int(b.slash24s)), String(b.announcements),
+                   String(b.withdrawals), String(b.pathChanges), String(b.flaps)]
+                .enumerated().map { i, s in String(repeating: " ", count: max(0, [8, 7, 7, 7, 7, 7][i] - s.count)) + s }
+                .joined())
         }
     }
 

@@ -7,17 +7,27 @@ public struct ASNBin: Sendable, Equatable {
     public var time: UInt32
     /// Its visible IPv4 prefixes (each counted under the origin of its latest path).
     public var visiblePrefixes: Int
+    /// Their address space in /24 equivalents, overlaps counted once.
+    public var slash24s: Double
     public var announcements: Int
     public var withdrawals: Int
     public var pathChanges: Int
+    /// Its prefixes withdrawn and announced again by the same peer within the bin.
+    public var flaps: Int
 
-    public init(time: UInt32, visiblePrefixes: Int, announcements: Int, withdrawals: Int, pathChanges: Int) {
+    public init(time: UInt32, visiblePrefixes: Int, slash24s: Double, announcements: Int, withdrawals: Int,
+                pathChanges: Int, flaps: Int) {
         self.time = time
         self.visiblePrefixes = visiblePrefixes
+        self.slash24s = slash24s
         self.announcements = announcements
         self.withdrawals = withdrawals
         self.pathChanges = pathChanges
+        self.flaps = flaps
     }
+
+    /// What the instability detector follows.
+    public var churn: Int { withdrawals + flaps + pathChanges }
 }
 
 /// The series and outages of origin ASes: the same rules as for countries, for each AS
@@ -31,16 +41,20 @@ extension Monitor {
             guard origin != old else { continue }
             if old != 0 {
                 asnVisible[old, default: 0] -= 1
+                asnChanged.insert(old)
                 if origin == 0 { becameInvisible[old, default: []].append(p) }
             }
-            if origin != 0 { asnVisible[origin, default: 0] += 1 }
+            if origin != 0 {
+                asnVisible[origin, default: 0] += 1
+                asnChanged.insert(origin)
+            }
             countedOrigin[Int(p)] = origin
         }
     }
 
-    /// Stores the origins' bins that changed and runs their outage detector.
+    /// Stores the origins' bins that changed and runs their detectors.
     func closeOriginBins(_ time: UInt32) {
-        var visibleByOrigin: [UInt32: [UInt32]]?  // built once, when an event needs it
+        var visibleByOrigin: [UInt32: [UInt32]]?  // built once per bin, when needed
         func stillVisible(_ asn: UInt32) -> [UInt32] {
             if visibleByOrigin == nil {
                 var out: [UInt32: [UInt32]] = [:]
@@ -49,14 +63,26 @@ extension Monitor {
             }
             return visibleByOrigin?[asn] ?? []
         }
+        for asn in asnChanged {
+            asnSlash24s[asn] = slash24Equivalents(of: stillVisible(asn).map { state.prefixes[$0] }.sorted())
+        }
+        var flaps: [UInt32: Int] = [:]
+        for p in flapped {
+            let origin = state.paths.origins[Int(prefixPath[Int(p)])]
+            if origin != 0 { flaps[origin, default: 0] += 1 }
+        }
         for (asn, count) in asnVisible {
             let c = asnCounts[asn] ?? (0, 0, 0)
-            if asnLastStored[asn] != count || c.a + c.w + c.pc > 0 {
-                asnSeries[asn, default: []].append(ASNBin(time: time, visiblePrefixes: count, announcements: c.a,
-                                                          withdrawals: c.w, pathChanges: c.pc))
+            let f = flaps[asn] ?? 0
+            let bin = ASNBin(time: time, visiblePrefixes: count, slash24s: asnSlash24s[asn] ?? 0, announcements: c.a,
+                             withdrawals: c.w, pathChanges: c.pc, flaps: f)
+            if asnLastStored[asn] != count || asnLastStoredSlash24s[asn] != bin.slash24s || c.a + c.w + c.pc + f > 0 {
+                asnSeries[asn, default: []].append(bin)
                 asnLastStored[asn] = count
+                asnLastStoredSlash24s[asn] = bin.slash24s
             }
             guard fullFeedCount > 0 else { continue }
+            detectInstability(asn, bin)
             var tracker = asnOutage[asn] ?? OutageTracker(options: options)
             let step = tracker.step(count)
             switch step {
@@ -87,12 +113,41 @@ extension Monitor {
             asnOutage[asn] = tracker
         }
         for (asn, c) in asnCounts where asnVisible[asn] == nil {
-            asnSeries[asn, default: []].append(ASNBin(time: time, visiblePrefixes: 0, announcements: c.a,
-                                                      withdrawals: c.w, pathChanges: c.pc))
+            let bin = ASNBin(time: time, visiblePrefixes: 0, slash24s: 0, announcements: c.a, withdrawals: c.w,
+                             pathChanges: c.pc, flaps: flaps[asn] ?? 0)
+            asnSeries[asn, default: []].append(bin)
             asnLastStored[asn] = 0
+            asnLastStoredSlash24s[asn] = 0
+            if fullFeedCount > 0 { detectInstability(asn, bin) }
         }
         asnCounts = [:]
+        asnChanged = []
         becameInvisible = [:]
+    }
+
+    /// The instability rule for one origin AS, in bins that carried updates.
+    private func detectInstability(_ asn: UInt32, _ bin: ASNBin) {
+        guard updatesInBin > 0 else { return }
+        var tracker = asnInstability[asn] ?? InstabilityTracker(options: options)
+        switch tracker.step(bin.churn) {
+        case .opened(let ago):
+            let cc = registry?.country(ofASN: asn) ?? CountryCode(rawValue: 0)
+            var e = Event(country: cc, asn: asn, kind: .instability, severity: .high,
+                          start: bin.time - UInt32(ago) * options.binSeconds, end: nil, fractionLost: 0,
+                          baseline: tracker.openBaseline, prefixesLost: [], originsAffected: [asn], originsUnaffected: [],
+                          providersLost: [], peers: [], summary: "")
+            e.summary = summary(e)
+            events.append(e)
+            openASNInstability[asn] = events.count - 1
+        case .closed:
+            if let i = openASNInstability.removeValue(forKey: asn) {
+                events[i].end = bin.time
+                events[i].summary = summary(events[i])
+            }
+        case .normal, .ongoing:
+            break
+        }
+        asnInstability[asn] = tracker
     }
 
     /// An outage of one origin AS with its evidence; its country is the AS's registered one.

@@ -2,6 +2,19 @@ import MRT
 import Registry
 import Routing
 
+/// /24 equivalents of IPv4 prefixes given in ascending order, overlaps counted once.
+func slash24Equivalents(of prefixes: some Sequence<Prefix>) -> Double {
+    var total: Double = 0
+    var end: UInt64 = 0  // one past the last address counted
+    for p in prefixes {
+        let r = RangeTable.range(p)
+        let first = max(r.first, end)
+        if r.last + 1 > first { total += Double(r.last + 1 - first) }
+        end = max(end, r.last + 1)
+    }
+    return total / 256
+}
+
 /// One country's figures for one time bin.
 public struct CountryBin: Sendable, Equatable {
     /// Start of the bin, Unix time.
@@ -81,6 +94,12 @@ public final class Monitor {
     var becameInvisible: [UInt32: [UInt32]] = [:]
     var asnOutage: [UInt32: OutageTracker] = [:]
     var openASNOutage: [UInt32: Int] = [:]
+    var asnInstability: [UInt32: InstabilityTracker] = [:]
+    var openASNInstability: [UInt32: Int] = [:]
+    /// Origins whose visible prefixes changed in this bin, and the /24s of every origin.
+    var asnChanged: Set<UInt32> = []
+    var asnSlash24s: [UInt32: Double] = [:]
+    var asnLastStoredSlash24s: [UInt32: Double] = [:]
     /// Per origin AS, its bins: stored only when something changed (a value holds until the next bin stored).
     public internal(set) var asnSeries: [UInt32: [ASNBin]] = [:]
 
@@ -89,9 +108,9 @@ public final class Monitor {
     private var counts: [UInt16: (a: Int, w: Int, pc: Int)] = [:]
     var withdrawnInBin: Set<UInt64> = []
     var withdrawnBefore: Set<UInt64> = []
-    private var flapped: Set<UInt32> = []
+    var flapped: Set<UInt32> = []
     /// Update messages (A and W elements) in the open bin, any country.
-    private var updatesInBin = 0
+    var updatesInBin = 0
 
     /// Per country, its bins from the first in which it had prefixes.
     public private(set) var series: [CountryCode: [CountryBin]] = [:]
@@ -291,15 +310,7 @@ public final class Monitor {
             countryPrefixes[cc] = ids
             countryUnsorted.remove(cc)
         }
-        var total: Double = 0
-        var end: UInt64 = 0  // one past the last address counted
-        for id in ids where visible[Int(id)] {
-            let r = RangeTable.range(state.prefixes[id])
-            let first = max(r.first, end)
-            if r.last + 1 > first { total += Double(r.last + 1 - first) }
-            end = max(end, r.last + 1)
-        }
-        return total / 256
+        return slash24Equivalents(of: ids.lazy.filter { self.visible[Int($0)] }.map { self.state.prefixes[$0] })
     }
 
     private func visiblePrefixes(_ cc: UInt16) -> [UInt32] {

@@ -69,9 +69,11 @@ public final class SQLiteStore: Store {
                 t.column("asn", .integer).notNull()
                 t.column("time", .integer).notNull()
                 t.column("visible_prefixes", .integer).notNull()
+                t.column("slash24s", .double).notNull()
                 t.column("announcements", .integer).notNull()
                 t.column("withdrawals", .integer).notNull()
                 t.column("path_changes", .integer).notNull()
+                t.column("flaps", .integer).notNull()
                 t.primaryKey(["asn", "time"])
             }
             try db.create(index: "event_asn", on: "event", columns: ["asn"])
@@ -138,9 +140,10 @@ public final class SQLiteStore: Store {
                     try bin.execute(arguments: [cc.description, Int(b.time), b.visiblePrefixes, b.slash24s, b.announcements,
                                                 b.withdrawals, b.pathChanges, b.flaps, b.fullFeedPeers])
                 }
-                let asnBin = try db.makeStatement(sql: "INSERT OR REPLACE INTO asn_bin VALUES (?, ?, ?, ?, ?, ?)")
+                let asnBin = try db.makeStatement(sql: "INSERT OR REPLACE INTO asn_bin VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
                 for (asn, b) in r.asnBins {
-                    try asnBin.execute(arguments: [Int(asn), Int(b.time), b.visiblePrefixes, b.announcements, b.withdrawals, b.pathChanges])
+                    try asnBin.execute(arguments: [Int(asn), Int(b.time), b.visiblePrefixes, b.slash24s, b.announcements,
+                                                   b.withdrawals, b.pathChanges, b.flaps])
                 }
                 try db.execute(sql: "DELETE FROM event WHERE start >= ? AND start < ?", arguments: [Int(r.from), Int(r.to)])
                 for e in r.events {
@@ -215,8 +218,9 @@ public final class SQLiteStore: Store {
                 return try Row.fetchAll(db, sql: """
                     SELECT * FROM asn_bin WHERE asn = ? AND time >= ? AND time < ? ORDER BY time
                     """, arguments: [Int(asn), start, Int(to ?? UInt32.max)]).map { row in
-                    ASNBin(time: UInt32(row["time"] as Int), visiblePrefixes: row["visible_prefixes"],
-                           announcements: row["announcements"], withdrawals: row["withdrawals"], pathChanges: row["path_changes"])
+                    ASNBin(time: UInt32(row["time"] as Int), visiblePrefixes: row["visible_prefixes"], slash24s: row["slash24s"],
+                           announcements: row["announcements"], withdrawals: row["withdrawals"], pathChanges: row["path_changes"],
+                           flaps: row["flaps"])
                 }
             }
         }

@@ -132,7 +132,8 @@ struct ScenarioTests {
 
         // The same outages per origin AS. Expected from the full-feed table alone: an origin
         // with at least 3 prefixes (the rule's minimum) that loses 20% or more of them.
-        let byAS = m.events.filter { $0.asn != nil }
+        let byAS = m.events.filter { $0.asn != nil && $0.kind == .outage }
+        #expect(m.events.filter { $0.kind == .instability }.isEmpty)
         let star = try #require(byAS.first { $0.asn == 131279 })
         #expect(star.severity == .complete && star.start == kp.start && star.end == kp.end && star.country.description == "KP")
         #expect(star.prefixesLost == kp.prefixesLost && star.providersLost == [4837])
@@ -163,6 +164,8 @@ struct ScenarioTests {
         let starSeries = try #require(m.asnSeries[131279])
         #expect(starSeries.last { $0.time <= Jinx.t0 + 4 * hour }?.visiblePrefixes == 0)
         #expect(starSeries.last { $0.time <= Jinx.t0 + 3 * hour }?.visiblePrefixes == 4)
+        #expect(starSeries.last { $0.time <= Jinx.t0 + 3 * hour }?.slash24s == 4)
+        #expect(starSeries.first { $0.time == Jinx.t0 + 4 * hour }?.withdrawals == 4)
 
         // The series: KP's bins show 4 visible prefixes, none during the outage.
         let series = try #require(m.series[CountryCode("KP")!])
