@@ -60,7 +60,7 @@ struct IngestCommand: ParsableCommand {
         let started = ContinuousClock.now
         var hashes: [String] = []
         for path in files {
-            do { hashes.append(try contentHash(ofFile: path)) } catch { throw CLIError("\(path): \(error)") }
+            do { hashes.append(try contentHash(ofFile: path)) } catch { throw CLIError("\(error)") }
         }
         let store = try database.open()
         let known: Set<String>
@@ -112,11 +112,14 @@ struct IngestCommand: ParsableCommand {
         progress.clear()
         var failed: [String] = []
         for r in replay.reports {
-            if let e = r.error { failed.append("\(r.path): \(e)") }
+            if let e = r.error {
+                failed.append("\(r.path): \(e)")
+            } else if r.records == 0 {
+                failed.append("\(r.path): no MRT records (empty or not an MRT archive)")
+            }
         }
         for f in failed {
-            StandardStreams.printError("blackout: warning: \(f); its elements up to there are counted, the file is not "
-                                       + "recorded as ingested")
+            StandardStreams.printError("blackout: warning: \(f); not recorded as ingested")
         }
 
         var bins: [(CountryCode, CountryBin)] = []
@@ -125,7 +128,7 @@ struct IngestCommand: ParsableCommand {
         for (asn, series) in monitor.asnSeries { for b in series { asnBins.append((asn, b)) } }
         let times = bins.map(\.1.time)
         let result = IngestResult(
-            files: zip(replay.reports, hashes).filter { $0.0.error == nil }.map { r, h in
+            files: zip(replay.reports, hashes).filter { $0.0.error == nil && $0.0.records > 0 }.map { r, h in
                 IngestedFile(contentHash: h, path: r.path, collector: inputs.first { $0.path == r.path }!.collector,
                              elements: r.elements, damagedRecords: damagedByFile[r.path] ?? 0)
             },
@@ -136,8 +139,9 @@ struct IngestCommand: ParsableCommand {
         let seconds = elapsed(since: started)
         let outages = monitor.events.filter { $0.kind == .outage }
         StandardStreams.printError("blackout: \(files.count) files, \(replay.elements) elements in \(String(format: seconds)) s "
-            + "(\(Int(Double(replay.elements) / max(seconds, 1e-9))) elements/s), \(monitor.state.routeCount) routes "
-            + "(\(monitor.stateBytes / max(1, monitor.state.routeCount)) bytes each), \(monitor.series.count) countries, "
+            + "(\(Int(Double(replay.elements) / max(seconds, 1e-9))) elements/s), \(monitor.state.routeCount) routes"
+            + (monitor.state.routeCount > 0 ? " (\(monitor.stateBytes / monitor.state.routeCount) bytes each)" : "")
+            + ", \(monitor.series.count) countries, "
             + "\(bins.count) country bins, \(asnBins.count) origin AS bins, \(outages.count) outages, "
             + "\(monitor.events.count - outages.count) instability events")
         for e in monitor.events { print(e.summary) }

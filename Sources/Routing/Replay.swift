@@ -42,6 +42,8 @@ public final class Replay {
     public struct FileReport: Sendable {
         public var path: String
         public var elements: Int
+        /// MRT records framed (0: an empty file or not MRT).
+        public var records: Int
         public var damagedRecords: Int
         public var error: String?
     }
@@ -93,11 +95,12 @@ public final class Replay {
             }
             if let s = c.stream {
                 reports[c.index].damagedRecords = s.stats.damagedRecords
+                reports[c.index].records = s.reader.stats.records
             }
             return false
         }
 
-        reports = inputs.map { FileReport(path: $0.path, elements: 0, damagedRecords: 0, error: nil) }
+        reports = inputs.map { FileReport(path: $0.path, elements: 0, records: 0, damagedRecords: 0, error: nil) }
         while true {
             // Open every file whose first record is not later than the earliest open record.
             let horizon = open.map(\.time).min()

@@ -134,12 +134,16 @@ struct IngestCommandTests {
         let cut = dir.appendingPathComponent("ris.rrc06.updates.cut.gz").path
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: cut))
         let whole = TestData.path("mrt/routeviews/routeviews.route-views.jinx.updates.1401493500.bz2")
+        let empty = dir.appendingPathComponent("empty.mrt").path
+        FileManager.default.createFile(atPath: empty, contents: Data())
         let db = dir.appendingPathComponent("d.sqlite").path
-        let r = try CLI.run(["ingest", "--db", db, "--registry", Self.registry, cut, whole])
+        let r = try CLI.run(["ingest", "--db", db, "--registry", Self.registry, cut, empty, whole])
         #expect(r.status == 3)
         #expect(r.stderr.contains(cut) && r.stderr.contains("gzip"), "\(r.stderr)")
+        #expect(r.stderr.contains("\(empty): no MRT records"))
         let files = try SQLiteStore(path: db).files()
-        // Both are recorded, the cut one with its damage counted (ingesting it again changes nothing).
+        // The cut file and the whole one are recorded, the cut one with its damage counted (ingesting
+        // it again changes nothing); the empty one is not.
         #expect(files.map(\.path).sorted() == [cut, whole].sorted())
         #expect(files.first { $0.path == cut }!.damagedRecords >= 1 && files.first { $0.path == whole }!.damagedRecords == 0)
         #expect(files.first { $0.path == cut }!.elements > 0)
