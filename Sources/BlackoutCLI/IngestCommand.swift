@@ -45,6 +45,27 @@ struct IngestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Bin width: 5m (default), 1m, 15m, 1h, or seconds.", valueName: "width"))
     var bin: String = "5m"
 
+    @Option(help: ArgumentHelp("Outage: visible prefixes below this fraction of the baseline.", valueName: "fraction"))
+    var outageThreshold = 0.8
+
+    @Option(help: ArgumentHelp("The baseline is the median of this many hours of normal bins before.", valueName: "hours"))
+    var baselineHours = 24.0
+
+    @Option(help: ArgumentHelp("Instability: churn above this multiple of its baseline...", valueName: "factor"))
+    var instabilityFactor = 5.0
+
+    @Option(help: ArgumentHelp("... and above this many events per bin...", valueName: "count"))
+    var instabilityMinimum = 20.0
+
+    @Option(help: ArgumentHelp("... for this many consecutive bins.", valueName: "bins"))
+    var instabilityBins = 3
+
+    @Option(help: ArgumentHelp("A prefix is visible when more than this share of the full-feed peers carry it.", valueName: "share"))
+    var visibility = 0.5
+
+    @Option(help: ArgumentHelp("A peer is full-feed with at least this share of the largest peer's IPv4 prefixes.", valueName: "share"))
+    var fullFeed = 0.8
+
     @Flag(name: .shortAndLong, help: "No progress line and no per-record warnings.")
     var quiet = false
 
@@ -54,6 +75,13 @@ struct IngestCommand: ParsableCommand {
     func validate() throws {
         if files.isEmpty { throw ValidationError("Give at least one MRT file.") }
         if BinWidth.parse(bin) == nil { throw ValidationError("--bin: expected 1m, 5m, 15m, 1h or a number of seconds.") }
+        if !(0 < outageThreshold && outageThreshold < 1) { throw ValidationError("--outage-threshold is a fraction in (0, 1).") }
+        if !(baselineHours > 0) { throw ValidationError("--baseline-hours must be positive.") }
+        if !(instabilityFactor > 1) || !(instabilityMinimum >= 0) || instabilityBins < 1 {
+            throw ValidationError("--instability-factor > 1, --instability-minimum >= 0, --instability-bins >= 1.")
+        }
+        if !(0..<1).contains(visibility) { throw ValidationError("--visibility is a share in [0, 1).") }
+        if !(0 < fullFeed && fullFeed <= 1) { throw ValidationError("--full-feed is a share in (0, 1].") }
     }
 
     func run() throws {
@@ -71,6 +99,12 @@ struct IngestCommand: ParsableCommand {
         }
         var options = DetectorOptions()
         options.binSeconds = BinWidth.parse(bin)!
+        options.outageThreshold = outageThreshold
+        options.baselineBins = max(1, Int(baselineHours * 3600 / Double(options.binSeconds)))
+        options.minimumHistory = min(options.minimumHistory, options.baselineBins)
+        options.instabilityFactor = instabilityFactor
+        options.instabilityMinimum = instabilityMinimum
+        options.instabilityBins = instabilityBins
         let registryDir = registry, quiet = quiet
         let monitor = Monitor(options: options) { time in
             do {
@@ -83,6 +117,8 @@ struct IngestCommand: ParsableCommand {
                 throw CLIError("\(error)")
             }
         }
+        monitor.visibilityShare = visibility
+        monitor.fullFeedShare = fullFeed
         let inputs = files.map { ReplayInput(path: $0, collector: collector) }
         let replay = Replay(inputs)
         var damaged = 0
