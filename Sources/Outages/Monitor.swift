@@ -142,11 +142,12 @@ public final class Monitor {
         growPeers()
         let announce = e.kind == .announce
         if announce || e.kind == .withdraw { updatesInBin += 1 }
+        // A peer listed in a RIB dump has a whole table from then on, whatever it had before.
+        if e.kind == .rib, let peer = change.peer { fromRIB[Int(peer)] = true }
         switch change {
         case .added(let peer, let prefix, let path):
             grow(prefix)
             prefixPath[Int(prefix)] = path
-            if e.kind == .rib { fromRIB[Int(peer)] = true }
             if announce {
                 count(prefix, path) { $0.a += 1 }
                 if withdrawnInBin.contains(UInt64(peer) << 32 | UInt64(prefix)) { flapped.insert(prefix) }

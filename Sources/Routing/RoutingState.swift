@@ -25,6 +25,16 @@ public enum RouteChange: Equatable, Sendable {
     case nothing
 }
 
+extension RouteChange {
+    /// The peer whose table changed, if any.
+    public var peer: UInt32? {
+        switch self {
+        case .added(let p, _, _), .pathChanged(let p, _, _, _), .unchanged(let p, _), .removed(let p, _, _): p
+        case .nothing: nil
+        }
+    }
+}
+
 /// Every peer's routing table, one per (collector, peer): RIB entries and announcements
 /// set routes, withdrawals remove them, a session leaving Established removes all of the
 /// peer's routes (RFC 4271 section 8), and a later RIB dump re-synchronises each table
