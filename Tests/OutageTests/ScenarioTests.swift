@@ -97,6 +97,15 @@ struct ScenarioTests {
                 for (p, path) in gone { w.writeUpdate(timestamp: s.to, peering: peering, announced: [p], attributes: attributes(path)) }
             }))
         }
+        // Before KP's outage, as in December 2014, its routes turn unstable: for 30 minutes
+        // from 01:00 all four are withdrawn and announced again every minute.
+        for minute in UInt32(0)..<30 {
+            let t = Jinx.t0 + 3 * hour + minute * 60 + 5
+            events.append((t, { w.writeUpdate(timestamp: t, peering: peering, withdrawn: routes["KP"]!.map(\.0)) }))
+            events.append((t + 20, {
+                for (p, path) in routes["KP"]! { w.writeUpdate(timestamp: t + 20, peering: peering, announced: [p], attributes: attributes(path)) }
+            }))
+        }
         for (_, write) in events.sorted(by: { $0.0 < $1.0 }) { write() }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("blackout-scenario-\(UUID().uuidString).mrt").path
         let out = try OutputFile(path: file, compression: .none)
@@ -108,7 +117,11 @@ struct ScenarioTests {
         m.finish()
         let outages = m.events.filter { $0.kind == .outage && $0.asn == nil }
         #expect(outages.count == 3, "\(outages.map(\.summary))")
-        #expect(m.events.filter { $0.kind == .instability }.isEmpty)
+        // The flapping is instability of KP and of AS131279, from its first bin to the first bin after it, and no outage.
+        let unstable = m.events.filter { $0.kind == .instability }
+        #expect(unstable.map { $0.asn } == [nil, 131279] || unstable.map { $0.asn } == [131279, nil], "\(unstable.map(\.summary))")
+        #expect(unstable.allSatisfy { $0.country.description == "KP" && $0.start == Jinx.t0 + 3 * hour && $0.end == Jinx.t0 + 3 * hour + 1800 })
+        #expect(unstable.first { $0.asn == nil }?.summary == "KP: routing instability 2014-05-31 01:00 to 2014-05-31 01:30 UTC (30m): churn above 5x its baseline of 0 per bin")
 
         let kp = try #require(outages.first { $0.country.description == "KP" })
         #expect(kp.severity == .complete)
@@ -133,7 +146,6 @@ struct ScenarioTests {
         // The same outages per origin AS. Expected from the full-feed table alone: an origin
         // with at least 3 prefixes (the rule's minimum) that loses 20% or more of them.
         let byAS = m.events.filter { $0.asn != nil && $0.kind == .outage }
-        #expect(m.events.filter { $0.kind == .instability }.isEmpty)
         let star = try #require(byAS.first { $0.asn == 131279 })
         #expect(star.severity == .complete && star.start == kp.start && star.end == kp.end && star.country.description == "KP")
         #expect(star.prefixesLost == kp.prefixesLost && star.providersLost == [4837])
