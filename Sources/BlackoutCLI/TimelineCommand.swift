@@ -64,24 +64,7 @@ struct TimelineCommand: ParsableCommand {
         }
         if bins.isEmpty { throw CLIError("\(cc): no bins in \(database.db) (ingest data first)") }
         if let bin, let width = BinWidth.parse(bin) { bins = Self.merge(bins, width: width) }
-        if json {
-            print("[" + bins.map { b in
-                "{\"time\":\"\(EventJSON.iso(b.time))\",\"visible_prefixes\":\(b.visiblePrefixes),\"slash24s\":\(b.slash24s),"
-                    + "\"announcements\":\(b.announcements),\"withdrawals\":\(b.withdrawals),\"path_changes\":\(b.pathChanges),"
-                    + "\"flaps\":\(b.flaps),\"full_feed_peers\":\(b.fullFeedPeers)}"
-            }.joined(separator: ",\n") + "]")
-        } else if csv {
-            print("time,visible_prefixes,slash24s,announcements,withdrawals,path_changes,flaps,full_feed_peers")
-            for b in bins {
-                print("\(EventJSON.iso(b.time)),\(b.visiblePrefixes),\(b.slash24s),\(b.announcements),\(b.withdrawals),"
-                      + "\(b.pathChanges),\(b.flaps),\(b.fullFeedPeers)")
-            }
-        } else if png == nil {
-            printTable(bins)
-        }
-        if let png {
-            do { try TimelineChart(bins: bins, events: events).write(to: png) } catch { throw CLIError("\(png): \(error)") }
-        }
+        try show(bins, asn: nil, events: events)
     }
 
     /// An origin AS's series: its stored rows (where something changed) carried over every bin.
@@ -111,23 +94,31 @@ struct TimelineCommand: ParsableCommand {
         }
         if filled.isEmpty { throw CLIError("AS\(asn): no bins in \(database.db) (not an origin in the ingested data?)") }
         if let bin, let width = BinWidth.parse(bin) { filled = Self.merge(filled, width: width) }
+        try show(filled, asn: asn, events: events)
+    }
+
+    /// Prints bins as JSON, CSV or a table, and draws the PNG. An origin AS's rows carry
+    /// `asn` and no `full_feed_peers` (a country-wide figure).
+    func show(_ bins: [CountryBin], asn: UInt32?, events: [Event]) throws {
+        let key = asn == nil ? "" : ",asn"
         if json {
-            print("[" + filled.map { b in
-                "{\"time\":\"\(EventJSON.iso(b.time))\",\"asn\":\(asn),\"visible_prefixes\":\(b.visiblePrefixes),"
-                    + "\"slash24s\":\(b.slash24s),\"announcements\":\(b.announcements),\"withdrawals\":\(b.withdrawals),"
-                    + "\"path_changes\":\(b.pathChanges),\"flaps\":\(b.flaps)}"
+            print("[" + bins.map { b in
+                "{\"time\":\"\(EventJSON.iso(b.time))\"" + (asn.map { ",\"asn\":\($0)" } ?? "")
+                    + ",\"visible_prefixes\":\(b.visiblePrefixes),\"slash24s\":\(b.slash24s),"
+                    + "\"announcements\":\(b.announcements),\"withdrawals\":\(b.withdrawals),\"path_changes\":\(b.pathChanges),"
+                    + "\"flaps\":\(b.flaps)" + (asn == nil ? ",\"full_feed_peers\":\(b.fullFeedPeers)}" : "}")
             }.joined(separator: ",\n") + "]")
         } else if csv {
-            print("time,asn,visible_prefixes,slash24s,announcements,withdrawals,path_changes,flaps")
-            for b in filled {
-                print("\(EventJSON.iso(b.time)),\(asn),\(b.visiblePrefixes),\(b.slash24s),\(b.announcements),\(b.withdrawals),"
-                      + "\(b.pathChanges),\(b.flaps)")
+            print("time\(key),visible_prefixes,slash24s,announcements,withdrawals,path_changes,flaps" + (asn == nil ? ",full_feed_peers" : ""))
+            for b in bins {
+                print("\(EventJSON.iso(b.time))" + (asn.map { ",\($0)" } ?? "") + ",\(b.visiblePrefixes),\(b.slash24s),"
+                      + "\(b.announcements),\(b.withdrawals),\(b.pathChanges),\(b.flaps)" + (asn == nil ? ",\(b.fullFeedPeers)" : ""))
             }
         } else if png == nil {
-            printTable(filled)
+            printTable(bins)
         }
         if let png {
-            do { try TimelineChart(bins: filled, events: events).write(to: png) } catch { throw CLIError("\(png): \(error)") }
+            do { try TimelineChart(bins: bins, events: events).write(to: png) } catch { throw CLIError("\(png): \(error)") }
         }
     }
 

@@ -105,10 +105,7 @@ extension Monitor {
                                             stillVisible: stillVisible(asn), keeping: e)
                 }
             case .closed:
-                if let i = openASNOutage.removeValue(forKey: asn) {
-                    events[i].end = time
-                    events[i].summary = summary(events[i])
-                }
+                if let i = openASNOutage.removeValue(forKey: asn) { close(i, at: time) }
             }
             asnOutage[asn] = tracker
         }
@@ -129,25 +126,11 @@ extension Monitor {
     private func detectInstability(_ asn: UInt32, _ bin: ASNBin) {
         guard updatesInBin > 0 else { return }
         var tracker = asnInstability[asn] ?? InstabilityTracker(options: options)
-        switch tracker.step(bin.churn) {
-        case .opened(let ago):
-            let cc = registry?.country(ofASN: asn) ?? CountryCode(rawValue: 0)
-            var e = Event(country: cc, asn: asn, kind: .instability, severity: .high,
-                          start: bin.time - UInt32(ago) * options.binSeconds, end: nil, fractionLost: 0,
-                          baseline: tracker.openBaseline, prefixesLost: [], originsAffected: [asn], originsUnaffected: [],
-                          providersLost: [], peers: [], summary: "")
-            e.summary = summary(e)
-            events.append(e)
-            openASNInstability[asn] = events.count - 1
-        case .closed:
-            if let i = openASNInstability.removeValue(forKey: asn) {
-                events[i].end = bin.time
-                events[i].summary = summary(events[i])
-            }
-        case .normal, .ongoing:
-            break
-        }
+        var open = openASNInstability[asn]
+        followInstability(&tracker, open: &open, churn: bin.churn, time: bin.time,
+                          country: registry?.country(ofASN: asn) ?? CountryCode(rawValue: 0), asn: asn)
         asnInstability[asn] = tracker
+        openASNInstability[asn] = open
     }
 
     /// An outage of one origin AS with its evidence; its country is the AS's registered one.

@@ -334,10 +334,7 @@ public final class Monitor {
                 events[i] = outageEvent(cc, start: e.start, baseline: e.baseline, value: bin.visiblePrefixes, keeping: e)
             }
         case .closed:
-            if let i = openOutage.removeValue(forKey: cc) {
-                events[i].end = bin.time
-                events[i].summary = summary(events[i])
-            }
+            if let i = openOutage.removeValue(forKey: cc) { close(i, at: bin.time) }
             lastNormal[cc] = visiblePrefixes(cc)
         }
         outage[cc] = tracker
@@ -346,24 +343,36 @@ public final class Monitor {
         // says nothing about churn and must not teach the baseline that churn is zero.
         guard updatesInBin > 0 else { return }
         var unstable = instability[cc] ?? InstabilityTracker(options: options)
-        switch unstable.step(bin.churn) {
+        var open = openInstability[cc]
+        followInstability(&unstable, open: &open, churn: bin.churn, time: bin.time, country: CountryCode(rawValue: cc), asn: nil)
+        instability[cc] = unstable
+        openInstability[cc] = open
+    }
+
+    /// Steps an instability tracker and opens or closes its event (`open`: the event's index).
+    func followInstability(_ tracker: inout InstabilityTracker, open: inout Int?, churn: Int, time: UInt32,
+                           country: @autoclosure () -> CountryCode, asn: UInt32?) {
+        switch tracker.step(churn) {
         case .opened(let ago):
-            let start = bin.time - UInt32(ago) * options.binSeconds
-            var e = Event(country: CountryCode(rawValue: cc), asn: nil, kind: .instability, severity: .high, start: start,
-                          end: nil, fractionLost: 0, baseline: unstable.openBaseline, prefixesLost: [], originsAffected: [],
+            var e = Event(country: country(), asn: asn, kind: .instability, severity: .high,
+                          start: time - UInt32(ago) * options.binSeconds, end: nil, fractionLost: 0,
+                          baseline: tracker.openBaseline, prefixesLost: [], originsAffected: asn.map { [$0] } ?? [],
                           originsUnaffected: [], providersLost: [], peers: [], summary: "")
             e.summary = summary(e)
             events.append(e)
-            openInstability[cc] = events.count - 1
+            open = events.count - 1
         case .closed:
-            if let i = openInstability.removeValue(forKey: cc) {
-                events[i].end = bin.time
-                events[i].summary = summary(events[i])
-            }
+            if let i = open { close(i, at: time) }
+            open = nil
         case .normal, .ongoing:
             break
         }
-        instability[cc] = unstable
+    }
+
+    /// Ends event `i` at the start of the bin `time`.
+    func close(_ i: Int, at time: UInt32) {
+        events[i].end = time
+        events[i].summary = summary(events[i])
     }
 
     /// An outage event with its evidence from the state now.

@@ -3,6 +3,7 @@ import MRT
 import MRTArchive
 import MRTFormat
 import Testing
+import TestSupport
 
 /// Damaged archives: every damaged record is counted and skipped, with its file, index
 /// and offset; nothing traps, nothing hangs, and no damage passes silently.
@@ -132,18 +133,5 @@ struct DamagedInputTests {
         let junk = try decode(bytes: noise)
         #expect(junk.stream.elements == 0 || junk.reader.skippedBytes > 0)
         #expect(junk.diagnostics.contains { $0.isDamage })
-    }
-}
-
-/// A small deterministic generator, so that a failure can be replayed.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -8,7 +8,7 @@ struct RoutingStateTests {
     /// The compact per-peer table behaves as a dictionary under random sets and removes,
     /// through growth, backward-shift deletion and the switch to a dense array.
     @Test func peerRoutesMatchADictionary() {
-        var generator = SplitMix(seed: 7)
+        var generator = SplitMix64(seed: 7)
         for prefixCount in [100, 5000] {
             var table = PeerRoutes()
             var model: [UInt32: UInt32] = [:]

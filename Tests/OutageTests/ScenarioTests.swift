@@ -72,7 +72,7 @@ struct ScenarioTests {
         var everything: [(Prefix, UInt32)] = []
         for (cc, r) in routes where !["KP", "SY", "EG"].contains(cc) { everything += r }
         everything.sort { $0.0 < $1.0 }
-        var generator = SplitMix(seed: 2014)
+        var generator = SplitMix64(seed: 2014)
         var events: [(UInt32, () -> Void)] = []
         for minute in UInt32(1)..<(14 * 60) {
             let t = Jinx.t0 + minute * 60
@@ -224,18 +224,5 @@ extension ScenarioTests {
         #expect(us.reduce(0) { $0 + $1.announcements } > 1000)
         // In time order: bins start with part 0's first record (00:13:44, bin 00:10) and follow one another.
         #expect(us.first?.time == 1_356_999_000 && zip(us, us.dropFirst()).allSatisfy { $1.time == $0.time + 300 })
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so scenarios are the same on every run.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
