@@ -8,8 +8,10 @@ import PackageDescription
 //   Registry    RIR delegations, geolocation, AS names; prefix/ASN -> country.   -> MRT, MRTArchive
 //   Connectivity  the census of a routing table: countries, providers, risk.    -> MRT, Registry
 //   Routing     every peer's table over time, replay of files in time order.    -> MRT, MRTArchive
-//   Outages     time bins per country, outage and instability detection.      -> MRT, Registry, Routing
+//   Outages     series per country and origin AS, outage and instability detection. -> MRT, Registry, Connectivity, Routing
 //   Store       results in SQLite (GRDB) behind a Store protocol.               -> Outages, GRDB
+//   Pipeline    what the CLI and a server share: census renderings (text, JSON, CSV).
+//                                                  -> MRT, Registry, Connectivity, Outages, Store
 //   BlackoutCLI the commands (swift-argument-parser), thin calls into the libraries
 //   blackout    the executable: main.swift only
 let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
@@ -38,12 +40,13 @@ let package = Package(
         .target(name: "Registry", dependencies: ["MRT", "MRTArchive"], swiftSettings: hotPath),
         .target(name: "Connectivity", dependencies: ["MRT", "Registry"], swiftSettings: hotPath),
         .target(name: "Routing", dependencies: ["MRT", "MRTArchive"], swiftSettings: hotPath),
-        .target(name: "Outages", dependencies: ["MRT", "Registry", "Routing"], swiftSettings: hotPath),
+        .target(name: "Outages", dependencies: ["MRT", "Registry", "Connectivity", "Routing"], swiftSettings: hotPath),
         .target(name: "Store", dependencies: ["MRT", "MRTArchive", "Registry", "Outages", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Pipeline", dependencies: ["MRT", "Registry", "Connectivity", "Routing", "Outages", "Store"], path: "Sources/Pipeline"),
         .target(
             name: "BlackoutCLI",
             dependencies: [
-                "MRT", "MRTFormat", "MRTArchive", "Registry", "Connectivity", "Routing", "Outages", "Store", "CZlib",
+                "MRT", "MRTFormat", "MRTArchive", "Registry", "Connectivity", "Routing", "Outages", "Store", "Pipeline", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,10 +54,11 @@ let package = Package(
         // The fuzz harness: libFuzzer with Fuzz/run.sh; otherwise it replays input files.
         .executableTarget(name: "FuzzMRT", dependencies: ["MRT", "MRTFormat"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "ScenarioSupport", dependencies: ["MRT", "MRTArchive", "TestSupport"], path: "Tests/ScenarioSupport"),
         .testTarget(name: "MRTTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "TestSupport"]),
         .testTarget(name: "CensusTests", dependencies: ["MRT", "MRTArchive", "Registry", "Connectivity", "TestSupport"]),
-        .testTarget(name: "OutageTests", dependencies: ["MRT", "MRTArchive", "Registry", "Routing", "Outages", "TestSupport"]),
-        .testTarget(name: "BlackoutTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "BlackoutCLI", "Registry", "Store", "TestSupport",
+        .testTarget(name: "OutageTests", dependencies: ["MRT", "MRTArchive", "Registry", "Connectivity", "Routing", "Outages", "Store", "Pipeline", "TestSupport", "ScenarioSupport"]),
+        .testTarget(name: "BlackoutTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "BlackoutCLI", "Registry", "Outages", "Store", "Pipeline", "TestSupport", "ScenarioSupport",
                                                           .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

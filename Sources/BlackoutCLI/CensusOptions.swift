@@ -32,8 +32,23 @@ struct CensusArguments: ParsableArguments {
 
     func validate() throws {
         if ribs.isEmpty { throw ValidationError("Give at least one routing table with --rib FILE.") }
-        if !(0..<1).contains(visibility) { throw ValidationError("--visibility is a share in [0, 1).") }
-        if !(0...1).contains(fullFeed) || fullFeed == 0 { throw ValidationError("--full-feed is a share in (0, 1].") }
+        try requireFlag("--visibility", visibility, in: "[0, 1) (a share of the full-feed peers)", visibility >= 0 && visibility < 1)
+        try requireFlag("--full-feed", fullFeed, in: "(0, 1] (a share of the largest peer's prefixes)", fullFeed > 0 && fullFeed <= 1)
+        for asn in peerASNs {
+            // A BGP speaker never uses AS 0 (RFC 7607), so no peer has it.
+            try requireFlag("--peer-asn", asn, in: "1...4294967295 (an AS number)", asn > 0)
+        }
+    }
+
+    /// Stops, before the routing tables are read, when no registry file in --registry (of
+    /// any date) lists `country`: a code no registry knows, rather than a country without
+    /// routes. Geolocation files may know countries no registry lists, so with --geo other
+    /// than `registry` the census's own check is left to decide.
+    func requireListed(_ country: CountryCode) throws {
+        guard GeoSource(geo) == .registry else { return }
+        let listed: Bool
+        do { listed = try RegistryDatabase.anyFileLists(country, directory: registry) } catch { throw CLIError("\(error)") }
+        if !listed { throw CLIError("no registry file lists country \(country) (in \(registry))") }
     }
 
     /// Reads the RIBs and the registry, and computes the census.
@@ -50,10 +65,13 @@ struct CensusArguments: ParsableArguments {
             defer { registryTime = ContinuousClock.now - t }
             do {
                 let db = try RegistryDatabase.load(directory: registry, near: time, geo: GeoSource(geo))
+                // A damaged cache is said even with --quiet: it is one line, once.
+                if let w = db.cacheWarning { StandardStreams.printError("blackout: warning: \(w)") }
+                let lines = db.warnings.dropFirst(db.cacheWarning == nil ? 0 : 1)  // the cache's comes first
                 if !quiet {
-                    for w in db.warnings.prefix(5) { StandardStreams.printError("blackout: warning: \(w)") }
-                    if db.warnings.count > 5 {
-                        StandardStreams.printError("blackout: warning: \(db.warnings.count - 5) more registry lines skipped")
+                    for w in lines.prefix(5) { StandardStreams.printError("blackout: warning: \(w)") }
+                    if lines.count > 5 {
+                        StandardStreams.printError("blackout: warning: \(lines.count - 5) more registry lines skipped")
                     }
                 }
                 return db

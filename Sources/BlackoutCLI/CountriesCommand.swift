@@ -1,6 +1,7 @@
 import ArgumentParser
 import Connectivity
 import MRT
+import Pipeline
 import Registry
 
 /// `blackout countries`: every country's networks and providers, ranked as Dyn ranked them.
@@ -33,7 +34,7 @@ struct CountriesCommand: ParsableCommand {
 
     func validate() throws {
         if json && csv { throw ValidationError("--json and --csv exclude each other.") }
-        if let top, top < 1 { throw ValidationError("--top takes a positive number.") }
+        if let top, top < 1 { throw ValidationError("--top must be at least 1 (a number of countries); got \(top).") }
     }
 
     func run() throws {
@@ -42,20 +43,11 @@ struct CountriesCommand: ParsableCommand {
         if let top { reports = Array(reports.prefix(top)) }
         let sink = ByteSink(capacity: 1 << 16)
         if json {
-            sink.append("[")
-            for (i, r) in reports.enumerated() {
-                if i > 0 { sink.append(",\n") }
-                CensusOutput.json(r, sink)
-            }
-            sink.append("]\n")
+            CensusRendering.json(reports, into: sink)
         } else if csv {
-            sink.append(CensusOutput.csvHeader)
-            for (i, r) in reports.enumerated() { sink.append(CensusOutput.csv(r, rank: i + 1)) }
+            CensusRendering.csv(reports, into: sink)
         } else {
-            sink.append(CensusOutput.tableHeader)
-            for (i, r) in reports.enumerated() { sink.append(CensusOutput.tableRow(r, rank: i + 1)) }
-            sink.append("\(result.countries.count) countries; \(result.visiblePrefixes) of \(result.prefixes) prefixes visible; "
-                        + "\(result.fullFeedPeers) of \(result.peers) peers full-feed\n")
+            CensusRendering.table(reports, census: result, into: sink)
         }
         StandardStreams.flush(sink)
     }
@@ -86,6 +78,7 @@ struct CountryCommand: ParsableCommand {
 
     func run() throws {
         let cc = CountryCode(code)!
+        try census.requireListed(cc)
         let (result, registry) = try census.run()
         let report: CountryReport
         if let r = result.report(for: cc) {
@@ -97,10 +90,10 @@ struct CountryCommand: ParsableCommand {
         }
         let sink = ByteSink(capacity: 1 << 14)
         if json {
-            CensusOutput.json(report, sink)
+            CensusRendering.json(report, into: sink)
             sink.append("\n")
         } else {
-            sink.append(CensusOutput.text(report))
+            CensusRendering.text(report, into: sink)
         }
         StandardStreams.flush(sink)
     }

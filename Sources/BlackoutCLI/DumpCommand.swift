@@ -98,6 +98,7 @@ struct FilterOptions: ParsableArguments {
     @Option(help: "How --prefix matches: exact, more (and more specifics), less (and less specifics), any.")
     var prefixMatch: ElementFilter.PrefixMatch = .exact
 
+    // AS numbers are 0...4294967295 here: AS 0 is kept searchable, for bogus routes (RFC 7607).
     @Option(name: .customLong("peer-asn"), help: "Keep elements from this peer ASN. Repeatable.")
     var peerASNs: [UInt32] = []
 
@@ -145,15 +146,10 @@ struct FilterOptions: ParsableArguments {
         if ipv4 && ipv6 { throw ValidationError("--ipv4 and --ipv6 exclude each other; give neither for both.") }
         if ipv4 { f.ipv6Only = false }
         if ipv6 { f.ipv6Only = true }
-        if let from {
-            guard let t = TimeArgument.parse(from) else { throw ValidationError("--from '\(from)' is not a Unix time or ISO 8601 date.") }
-            f.from = t
-        }
-        if let to {
-            guard let t = TimeArgument.parse(to) else { throw ValidationError("--to '\(to)' is not a Unix time or ISO 8601 date.") }
-            f.to = t
-        }
-        if let a = f.from, let b = f.to, a > b { throw ValidationError("--from is after --to.") }
+        // Both parse and are in order (the filter keeps [from, to], both ends included).
+        try requirePeriod(from: from, to: to)
+        f.from = from.flatMap(TimeArgument.parse)
+        f.to = to.flatMap(TimeArgument.parse)
         return f
     }
 }

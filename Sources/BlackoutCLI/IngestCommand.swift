@@ -1,8 +1,9 @@
 import ArgumentParser
+import Connectivity
 import MRT
 import Outages
+import Pipeline
 import Registry
-import Routing
 import Store
 
 /// `--db PATH`, shared by the commands that read or write the store.
@@ -23,14 +24,17 @@ struct IngestCommand: ParsableCommand {
             Files may be given in any order and from several collectors: they are replayed in timestamp order \
             across files. The collector of each file comes from its path (route-views2/..., rrc00/..., \
             routeviews.route-views.jinx.ribs...) or from --collector. A RIB dump sets and re-synchronises the \
-            tables of its peers; only peers set by a RIB count as full-feed peers for visibility.
+            tables of its peers; only peers set by a RIB count for visibility (README "Detection rules").
 
-            The results of a run are written in one transaction at its end: an ingest that is killed stores \
-            nothing, and running it again gives the database a clean run gives. Files are recorded by content \
-            hash: ingesting files that are all stored already changes nothing. Damaged records are counted, \
-            reported and skipped (exit status 3).
+            Each ingest continues where the last one stopped: the routing tables, baselines and open events are \
+            kept in the database with the results, and restored by the next ingest. Give it the next update \
+            files; a file older than the stored state is skipped with a warning (--from-scratch starts over). \
+            A run's results and state are written in one transaction at its end: an ingest killed at any moment \
+            stores nothing, and running it again gives what one clean run gives. Files are recorded by content \
+            hash: files stored already are skipped. Damaged records are counted, reported and skipped (exit 3).
 
-            Example: blackout ingest --db kp.sqlite --registry registry/ rib.20141222.0000.bz2 updates.20141222.*.bz2
+            Example: blackout ingest --registry registry/ rib.20141222.0000.bz2 updates.20141222.00*.bz2
+                     blackout ingest --registry registry/ updates.20141222.01*.bz2      (continues)
             """
     )
 
@@ -66,6 +70,27 @@ struct IngestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A peer is full-feed with at least this share of the largest peer's IPv4 prefixes.", valueName: "share"))
     var fullFeed = 0.8
 
+    @Option(help: ArgumentHelp("A counted prefix stays visible while this share of the peers that carried it in its baseline still do.", valueName: "share"))
+    var retained = 0.5
+
+    @Option(help: ArgumentHelp("A country's outage is reported once it has lasted this long (or at once when complete).", valueName: "duration"))
+    var outageDuration = "15m"
+
+    @Option(help: ArgumentHelp("Origin AS outage: visible prefixes below this fraction of the baseline.", valueName: "fraction"))
+    var asnOutageThreshold = 0.5
+
+    @Option(help: ArgumentHelp("An origin AS's outage is reported once it has lasted this long (or at once when complete).", valueName: "duration"))
+    var asnOutageDuration = "30m"
+
+    @Option(help: ArgumentHelp("Origin ASes with fewer prefixes in their baseline are not judged.", valueName: "count"))
+    var asnMinimumPrefixes = 3
+
+    @Option(help: ArgumentHelp("A collector silent this long is a gap for its peers.", valueName: "duration"))
+    var silence = "30m"
+
+    @Flag(help: "Forget the stored state, bins, events and files, and start over.")
+    var fromScratch = false
+
     @Flag(name: .shortAndLong, help: "No progress line and no per-record warnings.")
     var quiet = false
 
@@ -74,120 +99,80 @@ struct IngestCommand: ParsableCommand {
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("Give at least one MRT file.") }
-        if BinWidth.parse(bin) == nil { throw ValidationError("--bin: expected 1m, 5m, 15m, 1h or a number of seconds.") }
-        if !(0 < outageThreshold && outageThreshold < 1) { throw ValidationError("--outage-threshold is a fraction in (0, 1).") }
-        if !(baselineHours > 0) { throw ValidationError("--baseline-hours must be positive.") }
-        if !(instabilityFactor > 1) || !(instabilityMinimum >= 0) || instabilityBins < 1 {
-            throw ValidationError("--instability-factor > 1, --instability-minimum >= 0, --instability-bins >= 1.")
+        // Each bound is written so that NaN fails it and infinities are outside.
+        let width = BinWidth.parse(bin)
+        try requireFlag("--bin", "'\(bin)'", in: "60 s...1 day (such as 1m, 5m, 15m, 1h or a number of seconds)",
+                        width.map { $0 >= 60 && $0 <= 86_400 } ?? false)
+        try requireFlag("--outage-threshold", outageThreshold, in: "(0, 1) (a fraction of the baseline)",
+                        outageThreshold > 0 && outageThreshold < 1)
+        try requireFlag("--baseline-hours", baselineHours, in: "(0, 720] (up to 30 days)", baselineHours > 0 && baselineHours <= 720)
+        try requireFlag("--instability-factor", instabilityFactor, in: "(1, 1000]", instabilityFactor > 1 && instabilityFactor <= 1000)
+        try requireFlag("--instability-minimum", instabilityMinimum, in: "[0, 1000000] (events per bin)",
+                        instabilityMinimum >= 0 && instabilityMinimum <= 1_000_000)
+        try requireFlag("--instability-bins", instabilityBins, in: "[1, 1000] (consecutive bins)", instabilityBins >= 1 && instabilityBins <= 1000)
+        try requireFlag("--visibility", visibility, in: "[0, 1) (a share of the full-feed peers)", visibility >= 0 && visibility < 1)
+        try requireFlag("--full-feed", fullFeed, in: "(0, 1] (a share of the largest peer's prefixes)", fullFeed > 0 && fullFeed <= 1)
+        try requireFlag("--retained", retained, in: "(0, 1] (a share of the prefix's baseline carriers)", retained > 0 && retained <= 1)
+        try requireFlag("--asn-outage-threshold", asnOutageThreshold, in: "(0, 1)", asnOutageThreshold > 0 && asnOutageThreshold < 1)
+        try requireFlag("--asn-minimum-prefixes", asnMinimumPrefixes, in: "[1, 1000000]", asnMinimumPrefixes >= 1 && asnMinimumPrefixes <= 1_000_000)
+        for (flag, text) in [("--outage-duration", outageDuration), ("--asn-outage-duration", asnOutageDuration), ("--silence", silence)] {
+            try requireFlag(flag, "'\(text)'", in: "0...7d (such as 0, 15m, 1h)", BinWidth.parse(text, allowZero: true).map { $0 <= 7 * 86_400 } ?? false)
         }
-        if !(0..<1).contains(visibility) { throw ValidationError("--visibility is a share in [0, 1).") }
-        if !(0 < fullFeed && fullFeed <= 1) { throw ValidationError("--full-feed is a share in (0, 1].") }
+    }
+
+    /// The detection rules these flags ask for.
+    var detectorOptions: DetectorOptions {
+        var o = DetectorOptions()
+        o.binSeconds = BinWidth.parse(bin)!
+        o.baselineSeconds = UInt32(baselineHours * 3600)
+        o.rule = VisibilityRule(fullFeedShare: fullFeed, visibilityShare: visibility, retainedShare: retained)
+        o.countries.outageThreshold = outageThreshold
+        o.countries.outageDuration = BinWidth.parse(outageDuration, allowZero: true)!
+        o.originASes.outageThreshold = asnOutageThreshold
+        o.originASes.outageDuration = BinWidth.parse(asnOutageDuration, allowZero: true)!
+        o.originASes.minimumPrefixes = asnMinimumPrefixes
+        o.silenceSeconds = BinWidth.parse(silence, allowZero: true)!
+        for k in [\DetectorOptions.countries, \DetectorOptions.originASes] {
+            o[keyPath: k].instabilityFactor = instabilityFactor
+            o[keyPath: k].instabilityMinimum = Int(instabilityMinimum)
+        }
+        o.countries.instabilityDuration = UInt32(instabilityBins) * o.binSeconds
+        return o
     }
 
     func run() throws {
+        var options = IngestOptions(registryDirectory: registry, collector: collector)
+        options.detector = detectorOptions
+        options.fromScratch = fromScratch
+        let pipeline = IngestPipeline(store: try database.open(), options: options)
+        let quiet = quiet
+        pipeline.onWarning = { if !quiet { StandardStreams.printError("blackout: warning: \($0)") } }
+        let progress = Progress(enabled: !quiet && StandardStreams.stderrIsTerminal)
         let started = ContinuousClock.now
-        var hashes: [String] = []
-        for path in files {
-            do { hashes.append(try contentHash(ofFile: path)) } catch { throw CLIError("\(error)") }
+        pipeline.onProgress = { p in
+            progress.update(line: "files \(p.filesDone)/\(p.files)  \(p.elements) elements  "
+                            + "\(Int(Double(p.elements) / max(elapsed(since: started), 1e-9))) elements/s  at \(utcMinute(p.reached)) UTC",
+                            since: started)
         }
-        let store = try database.open()
-        let known: Set<String>
-        do { known = try store.knownFiles(hashes) } catch { throw CLIError("\(error)") }
-        if Set(hashes).isSubset(of: known) {
-            StandardStreams.printError("blackout: all \(files.count) files are already in \(database.db); nothing to do")
+        let report: IngestReport
+        do { report = try pipeline.run(files: files) } catch { progress.clear(); throw CLIError("\(error)") }
+        progress.clear()
+        if report.nothingToDo {
+            StandardStreams.printError("blackout: nothing to do: \(report.skipped.count) file\(report.skipped.count == 1 ? "" : "s") skipped")
             return
         }
-        var options = DetectorOptions()
-        options.binSeconds = BinWidth.parse(bin)!
-        options.outageThreshold = outageThreshold
-        options.baselineBins = max(1, Int(baselineHours * 3600 / Double(options.binSeconds)))
-        options.minimumHistory = min(options.minimumHistory, options.baselineBins)
-        options.instabilityFactor = instabilityFactor
-        options.instabilityMinimum = instabilityMinimum
-        options.instabilityBins = instabilityBins
-        let registryDir = registry, quiet = quiet
-        let monitor = Monitor(options: options) { time in
-            do {
-                let db = try RegistryDatabase.load(directory: registryDir, near: time)
-                if !quiet, !db.warnings.isEmpty {
-                    StandardStreams.printError("blackout: warning: \(db.warnings.count) registry lines skipped (first: \(db.warnings[0]))")
-                }
-                return db
-            } catch {
-                throw CLIError("\(error)")
-            }
-        }
-        monitor.visibilityShare = visibility
-        monitor.fullFeedShare = fullFeed
-        let inputs = files.map { ReplayInput(path: $0, collector: collector) }
-        let replay = Replay(inputs)
-        var damaged = 0
-        var damagedByFile: [String: Int] = [:]
-        replay.onDiagnostic = { d in
-            guard d.isDamage else { return }
-            damaged += 1
-            damagedByFile[d.file, default: 0] += 1
-            if !quiet, damaged <= 20 { StandardStreams.printError("blackout: warning: \(d)") }
-        }
-        let progress = Progress(enabled: !quiet && StandardStreams.stderrIsTerminal)
-        var filesDone = 0
-        var reached: UInt32 = 0
-        try replay.run({ e, input in
-            try monitor.process(e, collector: input.collector)
-            reached = e.timestamp
-            if progress.enabled, replay.elements & 0x3FFF == 0 {
-                progress.update(line: "files \(filesDone)/\(files.count)  \(replay.elements) elements  "
-                                + "\(Int(Double(replay.elements) / elapsed(since: started))) elements/s  at \(utcMinute(reached)) UTC",
-                                since: started)
-            }
-        }, endOfFile: { _ in
-            filesDone += 1
-            monitor.endOfRIB()
-        })
-        monitor.finish()
-        progress.clear()
-        var failed: [String] = []
-        for r in replay.reports {
-            if let e = r.error {
-                failed.append("\(r.path): \(e)")
-            } else if r.records == 0 {
-                failed.append("\(r.path): no MRT records (empty or not an MRT archive)")
-            }
-        }
-        for f in failed {
-            StandardStreams.printError("blackout: warning: \(f); not recorded as ingested")
-        }
-
-        var bins: [(CountryCode, CountryBin)] = []
-        for (cc, series) in monitor.series { for b in series { bins.append((cc, b)) } }
-        var asnBins: [(UInt32, ASNBin)] = []
-        for (asn, series) in monitor.asnSeries { for b in series { asnBins.append((asn, b)) } }
-        let times = bins.map(\.1.time)
-        let result = IngestResult(
-            files: zip(replay.reports, hashes).filter { $0.0.error == nil && $0.0.records > 0 }.map { r, h in
-                IngestedFile(contentHash: h, path: r.path, collector: inputs.first { $0.path == r.path }!.collector,
-                             elements: r.elements, damagedRecords: damagedByFile[r.path] ?? 0)
-            },
-            bins: bins, asnBins: asnBins, events: monitor.events, from: times.min() ?? 0,
-            to: (times.max() ?? 0) + options.binSeconds)
-        do { try store.save(result) } catch { throw CLIError("\(error)") }
-
-        let seconds = elapsed(since: started)
-        let outages = monitor.events.filter { $0.kind == .outage }
-        StandardStreams.printError("blackout: \(files.count) files, \(replay.elements) elements in \(String(format: seconds)) s "
-            + "(\(Int(Double(replay.elements) / max(seconds, 1e-9))) elements/s), \(monitor.state.routeCount) routes"
-            + (monitor.state.routeCount > 0 ? " (\(monitor.stateBytes / monitor.state.routeCount) bytes each)" : "")
-            + ", \(monitor.series.count) countries, "
-            + "\(bins.count) country bins, \(asnBins.count) origin AS bins, \(outages.count) outages, "
-            + "\(monitor.events.count - outages.count) instability events")
-        for e in monitor.events { print(e.summary) }
-        if damaged > 0 || !failed.isEmpty { throw ExitCode(ExitCodes.damagedInput) }
+        let outages = report.events.filter { $0.kind == .outage }.count
+        var line = "blackout: \(report.ingested.count) files, \(report.elements) elements in \(String(format: report.seconds)) s "
+            + "(\(Int(Double(report.elements) / max(report.seconds, 1e-9))) elements/s), \(report.routes) routes"
+            + (report.routes > 0 ? " (\(report.stateBytes / report.routes) bytes each)" : "")
+            + ", \(report.bins) bins, \(outages) outage and \(report.events.count - outages) instability events changed"
+            + ", \(report.openEvents) open"
+        if let r = report.restored { line += "; state restored (\(r.bytes >> 20) MiB in \(String(format: r.seconds)) s)" }
+        line += "; state saved (\(report.checkpoint.bytes >> 20) MiB)"
+        StandardStreams.printError(line)
+        print(EventRendering.text(report.events), terminator: "")
+        if report.damagedRecords > 0 || !report.failed.isEmpty { throw ExitCode(ExitCodes.damagedInput) }
     }
-}
-
-func elapsed(since start: ContinuousClock.Instant) -> Double {
-    let d = ContinuousClock.now - start
-    return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
 }
 
 extension String {
@@ -200,15 +185,20 @@ extension String {
 
 /// Bin widths as users write them.
 enum BinWidth {
-    static func parse(_ text: String) -> UInt32? {
-        if let s = UInt32(text), s > 0 { return s }
-        guard let unit = text.last, let n = UInt32(text.dropLast()), n > 0 else { return nil }
+    /// Seconds, plain or with a unit (s, m, h, d); nil when malformed, zero, or more seconds
+    /// than a UInt32 holds (such as 50000d). The commands check their own ranges.
+    static func parse(_ text: String, allowZero: Bool = false) -> UInt32? {
+        if let s = UInt32(text) { return s > 0 || allowZero ? s : nil }
+        guard let unit = text.last, let n = UInt32(text.dropLast()), n > 0 || allowZero else { return nil }
+        let scale: UInt32
         switch unit {
-        case "s": return n
-        case "m": return n * 60
-        case "h": return n * 3600
-        case "d": return n * 86_400
+        case "s": scale = 1
+        case "m": scale = 60
+        case "h": scale = 3600
+        case "d": scale = 86_400
         default: return nil
         }
+        let (seconds, overflow) = n.multipliedReportingOverflow(by: scale)
+        return overflow ? nil : seconds
     }
 }

@@ -6,17 +6,25 @@ import Registry
 /// ASes and international providers, as Dyn Research reported them.
 ///
 /// Feed it RIB elements (`add`), then `finish`. The rules:
-/// - a peer is full-feed when it carries at least `fullFeedShare` (80%) as many IPv4
-///   prefixes as the peer carrying the most;
-/// - a prefix counts when more than `visibilityShare` (50%) of the full-feed peers carry it;
+/// - which peers are full-feed and which prefixes count: `VisibilityRule` (`rule`), the
+///   rule the monitor shares;
 /// - a prefix's country is that of the registry block holding its network address, and its
 ///   origin the last AS of each path that ends in an AS_SEQUENCE;
-/// - walking an AS path from the origin, the first AS registered in another country than
-///   the origin's is the path's international provider, and the AS before it the
-///   country's frontier AS.
+/// - a path's international provider and the country's frontier AS: `ProviderWalk`.
 public struct CensusOptions: Sendable {
-    public var visibilityShare = 0.5
-    public var fullFeedShare = 0.8
+    /// Which peers are full-feed and which prefixes count (in a snapshot, every counted
+    /// prefix is visible: `retainedShare` is not read).
+    public var rule = VisibilityRule()
+    /// `rule.visibilityShare`: a prefix counts when more than this share of full-feed peers carry it.
+    public var visibilityShare: Double {
+        get { rule.visibilityShare }
+        set { rule.visibilityShare = newValue }
+    }
+    /// `rule.fullFeedShare`: a peer is full-feed with at least this share of the largest peer's IPv4 prefixes.
+    public var fullFeedShare: Double {
+        get { rule.fullFeedShare }
+        set { rule.fullFeedShare = newValue }
+    }
     /// When not empty, only peers with these ASNs are read.
     public var peerASNs: Set<UInt32> = []
     public init() {}
@@ -151,8 +159,8 @@ public final class CensusBuilder {
         return (offsets, order)
     }
 
-    /// Which peers are full-feed: those with at least `fullFeedShare` of the largest
-    /// peer's count of IPv4 prefixes.
+    /// Which peers are full-feed (`VisibilityRule.isFullFeed`), from each peer's count of
+    /// distinct IPv4 prefixes.
     func fullFeedPeers(_ offsets: [Int], _ order: [Int32]) -> [Bool] {
         var counts = [Int](repeating: 0, count: peers.count)
         var seen = [Int](repeating: -1, count: peers.count)  // last prefix counted per peer
@@ -166,7 +174,8 @@ public final class CensusBuilder {
             }
         }
         let most = counts.max() ?? 0
-        return counts.map { most > 0 && Double($0) >= options.fullFeedShare * Double(most) }
+        let rule = options.rule
+        return counts.map { rule.isFullFeed(ipv4Prefixes: $0, largest: most) }
     }
 
     /// Maps every prefix of the table to its country again and says how long that took:
@@ -192,7 +201,7 @@ public final class CensusBuilder {
         let table = GroupedTable(prefixes: prefixes, offsets: offsets, order: order, routePeer: routePeer,
                                  routeWalk: routeWalk, fullFeed: fullFeed,
                                  fullFeedCount: fullFeed.filter { $0 }.count, peerCount: peers.count,
-                                 visibilityShare: options.visibilityShare)
+                                 rule: options.rule)
         // Prefix indexes by country (a counting sort on the raw country code).
         var countryOffsets = [Int](repeating: 0, count: Int(UInt16.max) + 2)
         for cc in prefixCountry { countryOffsets[Int(cc) + 1] += 1 }

@@ -12,7 +12,8 @@ struct GroupedTable {
     let fullFeed: [Bool]
     let fullFeedCount: Int
     let peerCount: Int
-    let visibilityShare: Double
+    /// Which prefixes count (`counts`); the full-feed peers are already in `fullFeed`.
+    let rule: VisibilityRule
 }
 
 /// An IPv4 range tagged with the dense id of an AS.
@@ -106,8 +107,9 @@ struct CountrySummer {
         prefixOrigins.deallocate()
     }
 
-    /// Collects the full-feed routes of prefix `i` into `routes`; true when the prefix is
-    /// visible (carried by more than the visibility share of the full-feed peers).
+    /// Collects the full-feed routes of prefix `i` into `routes`; true when the prefix
+    /// counts (`VisibilityRule.counts` of its distinct full-feed carriers), that is, in a
+    /// snapshot, when it is visible.
     private mutating func visibleRoutes(_ i: Int) -> Bool {
         routes.removeAll()
         generation += 1
@@ -122,7 +124,7 @@ struct CountrySummer {
                 carriers += 1
             }
         }
-        return Double(carriers) > table.visibilityShare * Double(table.fullFeedCount)
+        return table.rule.counts(fullFeedCarriers: carriers, fullFeedPeers: table.fullFeedCount)
     }
 
     /// How many of `prefixIndexes` are visible (for prefixes without a country).

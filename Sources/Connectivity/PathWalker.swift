@@ -1,9 +1,10 @@
 import MRT
 import Registry
 
-/// Walks AS paths from the origin to the first AS registered in another country, once
-/// per distinct attribute set: routes share `PathAttributes` objects when their attribute
-/// blocks are identical, so a walk is looked up by object identity.
+/// Walks AS paths from the origin to the first AS registered in another country
+/// (`ProviderWalk`), once per distinct attribute set: routes share `PathAttributes`
+/// objects when their attribute blocks are identical, so a walk is looked up by object
+/// identity.
 ///
 /// Every ASN a walk mentions gets a dense id (`asns[id]`), so that the census sums
 /// per-AS figures in flat arrays instead of hashing ASNs once per route.
@@ -70,27 +71,16 @@ final class PathWalker: @unchecked Sendable {  // written while reading, only re
         for a in buffer { path.append(id(a)) }
         let origin = path[path.count - 1]
         let originCountry = countries[Int(origin)]
-        let home = originCountry != 0 ? originCountry : country.rawValue
-        var previous = origin
-        var provider: Int32 = -1
-        var j = path.count - 2
-        while j >= 0 {
-            let a = path[j]
-            if a != previous {
-                let cc = countries[Int(a)]
-                if cc != 0, cc != home {
-                    provider = a
-                    break
-                }
-                previous = a
-            }
-            j -= 1
+        var provider: Int32 = -1, frontier: Int32 = -1
+        let registered = countries
+        if let found = ProviderWalk.find(in: path, home: country.rawValue, country: { registered[Int($0)] }) {
+            provider = path[found.provider]
+            frontier = path[found.frontier]
         }
         let start = pool.count
         for i in path where !pool[start...].contains(i) { pool.append(i) }
         if provider >= 0 { isProvider[Int(provider)] = true }
-        walks.append(Walk(origin: endsInSet ? -1 : origin, provider: provider,
-                          frontier: provider >= 0 ? previous : -1,
+        walks.append(Walk(origin: endsInSet ? -1 : origin, provider: provider, frontier: frontier,
                           poolStart: Int32(start), poolEnd: Int32(pool.count)))
         let index = Int32(walks.count - 1)
         // The walk depends on the prefix's country only when the origin's is unknown.

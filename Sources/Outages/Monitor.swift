@@ -1,223 +1,376 @@
+import Connectivity
 import MRT
 import Registry
 import Routing
 
-/// /24 equivalents of IPv4 prefixes given in ascending order, overlaps counted once.
-func slash24Equivalents(of prefixes: some Sequence<Prefix>) -> Double {
-    var total: Double = 0
-    var end: UInt64 = 0  // one past the last address counted
-    for p in prefixes {
-        let r = RangeTable.range(p)
-        let first = max(r.first, end)
-        if r.last + 1 > first { total += Double(r.last + 1 - first) }
-        end = max(end, r.last + 1)
-    }
-    return total / 256
-}
-
-/// One country's figures for one time bin.
-public struct CountryBin: Sendable, Equatable {
-    /// Start of the bin, Unix time.
-    public var time: UInt32
-    /// IPv4 prefixes visible by the census rule at the end of the bin.
-    public var visiblePrefixes: Int
-    /// Their address space in /24 equivalents, overlaps counted once.
-    public var slash24s: Double
-    public var announcements: Int
-    public var withdrawals: Int
-    public var pathChanges: Int
-    /// Prefixes withdrawn and announced again by the same peer within the bin.
-    public var flaps: Int
-    public var fullFeedPeers: Int
-    /// What the instability detector follows.
-    public var churn: Int { withdrawals + flaps + pathChanges }
-
-    public init(time: UInt32, visiblePrefixes: Int, slash24s: Double, announcements: Int, withdrawals: Int,
-                pathChanges: Int, flaps: Int, fullFeedPeers: Int) {
-        self.time = time
-        self.visiblePrefixes = visiblePrefixes
-        self.slash24s = slash24s
-        self.announcements = announcements
-        self.withdrawals = withdrawals
-        self.pathChanges = pathChanges
-        self.flaps = flaps
-        self.fullFeedPeers = fullFeedPeers
-    }
-}
-
-/// Replays routing data into the routing state, keeps a per-country time series in
-/// bins, and runs the outage and instability detectors as each bin closes, so that an
-/// event's evidence is taken from the state at that moment.
+/// Replays routing data into the routing state, keeps every country's and origin AS's
+/// series (IPv4 and IPv6) in time bins, and runs the outage and instability detectors as
+/// each bin closes, so that an event's evidence is taken from the state at that moment.
 ///
-/// Visibility follows the census: a prefix is visible when more than `visibilityShare`
-/// of the full-feed peers carry it, and a peer is full-feed when it carries at least
-/// `fullFeedShare` as many IPv4 prefixes as the largest. Only peers whose tables were set
-/// by a RIB dump can be full-feed: a table built from updates alone lacks every prefix
-/// that did not change, so it says nothing about what vanished. Update-only peers still
-/// count in the churn.
+/// Which peers count: those whose table a RIB dump set (a table built from updates alone
+/// lacks every prefix that did not change, so it says nothing about what vanished), whose
+/// session is up, and whose collector is not silent. Which prefixes count and which are
+/// visible: `VisibilityRule`, over every collector at once. A change in which peers count
+/// (a session reset, a silent collector, a new RIB) moves the series and their baselines
+/// together: it is a gap in the data, never an outage. README "Detection rules".
 public final class Monitor {
     public let options: DetectorOptions
-    public var visibilityShare = 0.5
-    public var fullFeedShare = 0.8
-    public let state = RoutingState()
-    private let loadRegistry: (UInt32) throws -> RegistryDatabase
-    public private(set) var registry: RegistryDatabase?
+    public internal(set) var state = RoutingState()
+    let loadRegistry: (UInt32) throws -> RegistryDatabase
+    public internal(set) var registry: RegistryDatabase?
+    /// The time the registry was chosen for (kept with the checkpoint).
+    var registryTime: UInt32 = 0
 
     // Per prefix id.
-    var prefixCountry: [UInt16] = []
-    /// The path of each prefix's latest announcement (any peer).
+    /// The path of the prefix's latest announcement (any peer): its origin and providers.
     var prefixPath: [UInt32] = []
-    var visible: [Bool] = []
-    private var carriers: [UInt16] = []
-    private var dirty: [Bool] = []
-    private var dirtyList: [UInt32] = []
+    /// Index of the prefix's country series (-1: no registered country).
+    var countrySeries: [Int32] = []
+    /// Index of the origin AS series it is counted in while visible (-1: none).
+    var originSeries: [Int32] = []
+    /// Counted peers carrying it now; counted peers that carried it in its baseline (all,
+    /// and full-feed ones).
+    var carriers: [UInt16] = []
+    var expected: [UInt16] = []
+    var expectedFullFeed: [UInt16] = []
+    /// Bit 0: it counts; bit 1: it is visible.
+    var status: [UInt8] = []
+    /// The last bin in which it was counted as unstable (flap or path change).
+    var unstableStamp: [UInt32] = []
+    var dirty: [Bool] = []
+    var dirtyList: [UInt32] = []
+
     // Per peer id.
-    private var fromRIB: [Bool] = []
-    private var fullFeed: [Bool] = []
-    private(set) var fullFeedCount = 0
+    var synced: [Bool] = []
+    var counted: [Bool] = []
+    var fullFeed: [Bool] = []
+    var peerCollector: [Int] = []
+    var fullFeedCount = 0
+    var countedCount = 0
+    /// Peers listed by the RIB dump being read.
+    var inRIB: Set<UInt32> = []
 
-    // Per country (raw code).
-    private var countryPrefixes: [UInt16: [UInt32]] = [:]
-    private var countryUnsorted: Set<UInt16> = []
-    private var countryVisible: [UInt16: Int] = [:]
-    private var countrySlash24s: [UInt16: Double] = [:]
-    private var countryChanged: Set<UInt16> = []
-    private var lastNormal: [UInt16: [UInt32]] = [:]
+    // Per collector.
+    var collectorNames: [String] = []
+    var collectorIDs: [String: Int] = [:]
+    var lastHeard: [UInt32] = []
+    var silent: [Bool] = []
 
-    // Per origin AS (see Monitor+Origins.swift): visible IPv4 prefixes, each counted
-    // under the origin of its latest path; this bin's updates; the prefixes that stopped
-    // being visible in this bin.
-    var countedOrigin: [UInt32] = []
-    var asnVisible: [UInt32: Int] = [:]
-    var asnCounts: [UInt32: (a: Int, w: Int, pc: Int)] = [:]
-    var asnLastStored: [UInt32: Int] = [:]
-    var becameInvisible: [UInt32: [UInt32]] = [:]
-    var asnOutage: [UInt32: OutageTracker] = [:]
-    var openASNOutage: [UInt32: Int] = [:]
-    var asnInstability: [UInt32: InstabilityTracker] = [:]
-    var openASNInstability: [UInt32: Int] = [:]
-    /// Origins whose visible prefixes changed in this bin, and the /24s of every origin.
-    var asnChanged: Set<UInt32> = []
-    var asnSlash24s: [UInt32: Double] = [:]
-    var asnLastStoredSlash24s: [UInt32: Double] = [:]
-    /// Per origin AS, its bins: stored only when something changed (a value holds until the next bin stored).
-    public internal(set) var asnSeries: [UInt32: [ASNBin]] = [:]
+    /// Routes a counted peer withdrew, by `peer << 32 | prefix`, with the time: the peer
+    /// still counts as one that carried the prefix until `baselineSeconds` later.
+    var missing: [UInt64: UInt32] = [:]
+    var missingQueue: [(time: UInt32, key: UInt64)] = []
+    var missingHead = 0
+
+    // Series.
+    var series: [SeriesState] = []
+    var seriesIndex: [SeriesID: Int32] = [:]
 
     // The open bin.
-    private var binStart: UInt32?
-    private var counts: [UInt16: (a: Int, w: Int, pc: Int)] = [:]
+    var binStart: UInt32?
+    /// Withdrawals in this bin and the one before, by `peer << 32 | prefix` (flaps, evidence).
     var withdrawnInBin: Set<UInt64> = []
     var withdrawnBefore: Set<UInt64> = []
-    var flapped: Set<UInt32> = []
-    /// Update messages (A and W elements) in the open bin, any country.
+    /// A and W elements in the open bin, any series.
     var updatesInBin = 0
+    /// Time of the latest element applied; `lastAny` lags it while the bins before an
+    /// element are closed, so that a hole in all of the data is not taken for silence.
+    public internal(set) var now: UInt32 = 0
+    var lastAny: UInt32 = 0
 
-    /// Per country, its bins from the first in which it had prefixes.
-    public private(set) var series: [CountryCode: [CountryBin]] = [:]
+    /// Bins closed since the last `takeResults`, in time order.
+    public internal(set) var bins: [(series: SeriesID, bin: SeriesBin)] = []
+    /// Events opened, changed or closed since the last `takeResults`, and every open event.
     public internal(set) var events: [Event] = []
-    private var outage: [UInt16: OutageTracker] = [:]
-    private var instability: [UInt16: InstabilityTracker] = [:]
-    private var openOutage: [UInt16: Int] = [:]
-    private var openInstability: [UInt16: Int] = [:]
-    private var providerOfPath: [UInt32: UInt32] = [:]
 
     public init(options: DetectorOptions = DetectorOptions(), registry: @escaping (UInt32) throws -> RegistryDatabase) {
         self.options = options
         self.loadRegistry = registry
     }
 
+    /// The bins of one series closed since the last `takeResults`.
+    public func bins(of id: SeriesID) -> [SeriesBin] { bins.filter { $0.series == id }.map(\.bin) }
+
     // MARK: Input
 
-    /// Applies one element (elements must come in time order: see `Replay`).
+    /// Applies one element of `collector` (elements must come in time order: see `Replay`).
     public func process(_ e: RouteElement, collector: String) throws {
-        if registry == nil { registry = try loadRegistry(e.timestamp) }
+        if registry == nil {
+            registry = try loadRegistry(e.timestamp)
+            registryTime = e.timestamp
+        }
         closeBins(before: e.timestamp)
+        now = max(now, e.timestamp)
+        lastAny = now
+        let c = collectorID(collector)
+        lastHeard[c] = max(lastHeard[c], e.timestamp)
+        if silent[c] { wake(c) }
         if RoutingState.isSessionDown(e) {
             let peer = state.peerID(PeerKey(collector: collector, address: e.peerAddress, asn: e.peerASN))
-            growPeers()
-            for (prefix, _) in state.dropPeer(peer) { routeGone(peer: peer, prefix: prefix) }
+            growPeers(collector: c)
+            sessionDown(peer)
             return
         }
         let change = state.apply(e, collector: collector)
-        growPeers()
+        growPeers(collector: c)
         let announce = e.kind == .announce
         if announce || e.kind == .withdraw { updatesInBin += 1 }
-        // A peer listed in a RIB dump has a whole table from then on, whatever it had before.
-        if e.kind == .rib, let peer = change.peer { fromRIB[Int(peer)] = true }
+        if e.kind == .rib, let peer = change.peer { inRIB.insert(peer) }
         switch change {
         case .added(let peer, let prefix, let path):
             grow(prefix)
             prefixPath[Int(prefix)] = path
             if announce {
-                count(prefix, path) { $0.a += 1 }
-                if withdrawnInBin.contains(UInt64(peer) << 32 | UInt64(prefix)) { flapped.insert(prefix) }
+                forSeries(of: prefix) { $0.announcements += 1 }
+                let key = UInt64(peer) << 32 | UInt64(prefix)
+                if withdrawnInBin.contains(key) || withdrawnBefore.contains(key) {
+                    forSeries(of: prefix) { $0.flaps += 1 }
+                    markUnstable(prefix)
+                }
             }
-            if fullFeed[Int(peer)] { carriers[Int(prefix)] += 1 }
-            markDirty(prefix)
+            if counted[Int(peer)] { carry(peer, prefix) } else { markDirty(prefix) }  // the origin may have changed
         case .pathChanged(_, let prefix, _, let new):
             prefixPath[Int(prefix)] = new
             markDirty(prefix)  // the origin may have changed
-            if announce { count(prefix, new) { $0.a += 1; $0.pc += 1 } }
+            if announce {
+                forSeries(of: prefix) { $0.announcements += 1; $0.pathChanges += 1 }
+                markUnstable(prefix)
+            }
         case .unchanged(_, let prefix):
-            if announce { count(prefix, prefixPath[Int(prefix)]) { $0.a += 1 } }
-        case .removed(let peer, let prefix, let path):
-            count(prefix, path) { $0.w += 1 }
+            if announce { forSeries(of: prefix) { $0.announcements += 1 } }
+        case .removed(let peer, let prefix, _):
             withdrawnInBin.insert(UInt64(peer) << 32 | UInt64(prefix))
-            routeGone(peer: peer, prefix: prefix)
+            forSeries(of: prefix) { $0.withdrawals += 1; $0.binPeers.insert(peer) }
+            if counted[Int(peer)] { drop(peer, prefix) }
         case .nothing:
             break
         }
     }
 
-    /// A RIB dump has been read to its end: it re-synchronises the tables it covered.
+    /// A RIB dump has been read to its end: it re-synchronises the tables it listed, and
+    /// their peers count from now on.
     public func endOfRIB() {
-        for (peer, prefix, _) in state.endRIB() { routeGone(peer: peer, prefix: prefix) }
-    }
-
-    /// Closes the open bin (at the end of the data).
-    public func finish() {
-        if let b = binStart { closeBin(b) }
-        binStart = nil
-    }
-
-    private func routeGone(peer: UInt32, prefix: UInt32) {
-        if fullFeed[Int(peer)] {
-            carriers[Int(prefix)] -= 1
-            markDirty(prefix)
+        for (peer, prefix, _) in state.endRIB() where counted[Int(peer)] { drop(peer, prefix) }
+        guard !inRIB.isEmpty else { return }
+        let listed = inRIB.sorted()
+        inRIB = []
+        flush()
+        for peer in listed where !synced[Int(peer)] {
+            synced[Int(peer)] = true
+            if !silent[peerCollector[Int(peer)]] { include(peer) }
         }
+        refreshFullFeed()
     }
 
-    /// Counts an update for the prefix's country and for the origin AS of `path`.
-    private func count(_ prefix: UInt32, _ path: UInt32, _ f: (inout (a: Int, w: Int, pc: Int)) -> Void) {
-        let cc = prefixCountry[Int(prefix)]
-        if cc != 0 { f(&counts[cc, default: (0, 0, 0)]) }
-        let origin = state.paths.origins[Int(path)]
-        if origin != 0 { f(&asnCounts[origin, default: (0, 0, 0)]) }
+    // MARK: Peers
+
+    private func collectorID(_ name: String) -> Int {
+        if let c = collectorIDs[name] { return c }
+        collectorIDs[name] = collectorNames.count
+        collectorNames.append(name)
+        lastHeard.append(0)
+        silent.append(false)
+        return collectorNames.count - 1
     }
 
-    private func growPeers() {
-        while fromRIB.count < state.peers.count {
-            fromRIB.append(false)
+    private func growPeers(collector: Int) {
+        while synced.count < state.peers.count {
+            synced.append(false)
+            counted.append(false)
             fullFeed.append(false)
+            peerCollector.append(collectorIDs[state.peers[synced.count - 1].collector] ?? collector)
         }
     }
 
-    private func grow(_ prefix: UInt32) {
-        while prefixCountry.count <= Int(prefix) {
-            let id = UInt32(prefixCountry.count)
-            let p = state.prefixes[id]
-            let cc = registry?.country(of: p)?.rawValue ?? 0
-            prefixCountry.append(cc)
-            prefixPath.append(0)
-            countedOrigin.append(0)
-            carriers.append(0)
-            visible.append(false)
-            dirty.append(false)
-            if cc != 0, !p.isV6 {
-                countryPrefixes[cc, default: []].append(id)
-                countryUnsorted.insert(cc)
+    /// The peer's session left Established: its routes are gone, and it counts again only
+    /// once a RIB dump lists it.
+    private func sessionDown(_ peer: UInt32) {
+        if counted[Int(peer)] {
+            flush()
+            exclude(peer)
+            _ = state.dropPeer(peer)
+            synced[Int(peer)] = false
+            refreshFullFeed()
+        } else {
+            _ = state.dropPeer(peer)
+            synced[Int(peer)] = false
+        }
+        inRIB.remove(peer)
+    }
+
+    /// The collector spoke again after a silence: its synchronised peers count again.
+    private func wake(_ c: Int) {
+        silent[c] = false
+        flush()
+        for peer in synced.indices where synced[peer] && peerCollector[peer] == c && !counted[peer] { include(UInt32(peer)) }
+        refreshFullFeed()
+    }
+
+    /// Collectors not heard for `silenceSeconds` while others were: their peers stop
+    /// counting. (When no collector is heard, the data has a hole: see `gapSeconds`.)
+    private func silence() {
+        for c in silent.indices where !silent[c] && lastHeard[c] > 0 && lastAny >= lastHeard[c] &+ options.silenceSeconds {
+            silent[c] = true
+            flush()
+            for peer in counted.indices where counted[peer] && peerCollector[peer] == c { exclude(UInt32(peer)) }
+            refreshFullFeed()
+        }
+    }
+
+    /// A peer starts counting: its routes add to carriers and baselines (a rebase, not a change).
+    private func include(_ peer: UInt32) {
+        counted[Int(peer)] = true
+        countedCount += 1
+        var touched: [UInt32] = []
+        state.tables[Int(peer)].forEach { prefix, _ in
+            grow(prefix)
+            carriers[Int(prefix)] &+= 1
+            expected[Int(prefix)] &+= 1
+            touched.append(prefix)
+        }
+        for p in touched { evaluate(p, rebase: true) }
+    }
+
+    /// A peer stops counting (session down, silent collector): it leaves carriers and
+    /// baselines alike (a rebase, not a loss).
+    private func exclude(_ peer: UInt32) {
+        let ff = fullFeed[Int(peer)]
+        var touched: [UInt32] = []
+        state.tables[Int(peer)].forEach { prefix, _ in
+            carriers[Int(prefix)] &-= 1
+            expected[Int(prefix)] &-= 1
+            if ff { expectedFullFeed[Int(prefix)] &-= 1 }
+            touched.append(prefix)
+        }
+        for (key, _) in missing where UInt32(truncatingIfNeeded: key >> 32) == peer {
+            let prefix = UInt32(truncatingIfNeeded: key)
+            missing[key] = nil
+            expected[Int(prefix)] &-= 1
+            if ff { expectedFullFeed[Int(prefix)] &-= 1 }
+            touched.append(prefix)
+        }
+        counted[Int(peer)] = false
+        countedCount -= 1
+        if ff {
+            fullFeed[Int(peer)] = false
+            fullFeedCount -= 1
+        }
+        for p in touched { evaluate(p, rebase: true) }
+    }
+
+    /// Which counted peers are full-feed, decided when the peers that count change (not
+    /// bin by bin, so that a table's ups and downs do not move it). A change re-judges
+    /// every prefix, as a rebase.
+    private func refreshFullFeed() {
+        var largest = 0
+        for i in counted.indices where counted[i] { largest = max(largest, state.tables[i].ipv4Count) }
+        var changed = false
+        for i in counted.indices {
+            let ff = counted[i] && options.rule.isFullFeed(ipv4Prefixes: state.tables[i].ipv4Count, largest: largest)
+            guard ff != fullFeed[i] else { continue }
+            changed = true
+            fullFeed[i] = ff
+            fullFeedCount += ff ? 1 : -1
+            state.tables[i].forEach { prefix, _ in
+                if ff { expectedFullFeed[Int(prefix)] &+= 1 } else { expectedFullFeed[Int(prefix)] &-= 1 }
+            }
+            for (key, _) in missing where UInt32(truncatingIfNeeded: key >> 32) == UInt32(i) {
+                let prefix = Int(UInt32(truncatingIfNeeded: key))
+                if ff { expectedFullFeed[prefix] &+= 1 } else { expectedFullFeed[prefix] &-= 1 }
             }
         }
+        guard changed else { return }
+        for p in 0..<UInt32(status.count) { evaluate(p, rebase: true) }
+    }
+
+    // MARK: Routes of counted peers
+
+    /// A counted peer carries `prefix` (again).
+    private func carry(_ peer: UInt32, _ prefix: UInt32) {
+        carriers[Int(prefix)] &+= 1
+        if missing.removeValue(forKey: UInt64(peer) << 32 | UInt64(prefix)) == nil {
+            expected[Int(prefix)] &+= 1
+            if fullFeed[Int(peer)] { expectedFullFeed[Int(prefix)] &+= 1 }
+        }
+        markDirty(prefix)
+    }
+
+    /// A counted peer no longer carries `prefix`: it still counts in the prefix's baseline for a while.
+    private func drop(_ peer: UInt32, _ prefix: UInt32) {
+        carriers[Int(prefix)] &-= 1
+        let key = UInt64(peer) << 32 | UInt64(prefix)
+        missing[key] = now
+        missingQueue.append((now, key))
+        markDirty(prefix)
+    }
+
+    /// Withdrawals older than the baseline are forgotten: the peer no longer counts as one
+    /// that carried the prefix.
+    private func forget(before time: UInt32) {
+        while missingHead < missingQueue.count, missingQueue[missingHead].time &+ options.baselineSeconds <= time {
+            let (t, key) = missingQueue[missingHead]
+            missingHead += 1
+            guard missing[key] == t else { continue }
+            missing[key] = nil
+            let peer = Int(key >> 32), prefix = UInt32(truncatingIfNeeded: key)
+            expected[Int(prefix)] &-= 1
+            if fullFeed[peer] { expectedFullFeed[Int(prefix)] &-= 1 }
+            markDirty(prefix)
+        }
+        if missingHead > 4096, missingHead * 2 > missingQueue.count {
+            missingQueue.removeFirst(missingHead)
+            missingHead = 0
+        }
+    }
+
+    // MARK: Prefixes
+
+    func grow(_ prefix: UInt32) {
+        while countrySeries.count <= Int(prefix) {
+            let id = UInt32(countrySeries.count)
+            let p = state.prefixes[id]
+            var s: Int32 = -1
+            if let cc = registry?.country(of: p) {
+                s = seriesID(for: SeriesID(.country(cc), p.isV6 ? .ipv6 : .ipv4))
+                series[Int(s)].add(id)
+            }
+            countrySeries.append(s)
+            prefixPath.append(0)
+            originSeries.append(-1)
+            carriers.append(0)
+            expected.append(0)
+            expectedFullFeed.append(0)
+            status.append(0)
+            unstableStamp.append(UInt32.max)
+            dirty.append(false)
+        }
+    }
+
+    func seriesID(for id: SeriesID) -> Int32 {
+        if let i = seriesIndex[id] { return i }
+        let i = Int32(series.count)
+        let rules: SeriesRules
+        if case .country = id.subject { rules = options.countries } else { rules = options.originASes }
+        series.append(SeriesState(id: id, rules: rules, baselineBins: options.baselineBins))
+        seriesIndex[id] = i
+        return i
+    }
+
+    /// Calls `body` for the prefix's country series and the origin AS series of its latest path.
+    private func forSeries(of prefix: UInt32, _ body: (SeriesState) -> Void) {
+        let c = countrySeries[Int(prefix)]
+        if c >= 0 { body(series[Int(c)]) }
+        let origin = state.paths.origins[Int(prefixPath[Int(prefix)])]
+        if origin != 0 {
+            body(series[Int(seriesID(for: SeriesID(.asn(origin), state.prefixes[prefix].isV6 ? .ipv6 : .ipv4)))])
+        }
+    }
+
+    private func markUnstable(_ prefix: UInt32) {
+        let bin = binStart ?? 0
+        guard unstableStamp[Int(prefix)] != bin else { return }
+        unstableStamp[Int(prefix)] = bin
+        forSeries(of: prefix) { $0.unstable += 1 }
     }
 
     private func markDirty(_ prefix: UInt32) {
@@ -227,19 +380,80 @@ public final class Monitor {
         }
     }
 
+    /// Judges the prefixes whose routes changed.
+    func flush() {
+        for p in dirtyList {
+            dirty[Int(p)] = false
+            evaluate(p, rebase: false)
+        }
+        dirtyList.removeAll(keepingCapacity: true)
+    }
+
+    /// Whether the prefix counts and is visible now, moved into its series' counts. With
+    /// `rebase`, the change comes from which peers count, and the series' baselines move with it.
+    private func evaluate(_ p: UInt32, rebase: Bool) {
+        let i = Int(p)
+        let counts = options.rule.counts(fullFeedCarriers: Int(expectedFullFeed[i]), fullFeedPeers: fullFeedCount)
+        let visible = counts && options.rule.isVisible(carriers: Int(carriers[i]), expected: Int(expected[i]))
+        let new: UInt8 = (counts ? 1 : 0) | (visible ? 2 : 0)
+        let wasVisible = status[i] & 2 != 0
+        status[i] = new
+        if visible != wasVisible, countrySeries[i] >= 0 {
+            let s = series[Int(countrySeries[i])]
+            let d = visible ? 1 : -1
+            s.visible += d
+            s.changed = true
+            if rebase { s.rebase += d }
+        }
+        // The origin AS it counts under while visible.
+        var target: Int32 = -1
+        if visible {
+            let origin = state.paths.origins[Int(prefixPath[i])]
+            if origin != 0 { target = seriesID(for: SeriesID(.asn(origin), state.prefixes[p].isV6 ? .ipv6 : .ipv4)) }
+        }
+        let old = originSeries[i]
+        guard target != old else { return }
+        // A prefix moving from one origin to another is a route change, not a rebase.
+        let moved = old >= 0 && target >= 0
+        if old >= 0 {
+            let s = series[Int(old)]
+            s.visible -= 1
+            s.changed = true
+            if rebase && !moved { s.rebase -= 1 }
+        }
+        if target >= 0 {
+            let s = series[Int(target)]
+            s.visible += 1
+            s.changed = true
+            s.add(p)
+            if rebase && !moved { s.rebase += 1 }
+        }
+        originSeries[i] = target
+    }
+
+    func isVisible(_ p: UInt32) -> Bool { status[Int(p)] & 2 != 0 }
+
+    /// The prefixes of series `s` visible now.
+    func visiblePrefixes(_ s: Int32) -> [UInt32] {
+        let st = series[Int(s)]
+        if st.isCountry { return st.prefixes.filter { isVisible($0) } }
+        return st.prefixes.filter { originSeries[Int($0)] == s }
+    }
+
     // MARK: Bins
 
-    private func closeBins(before t: UInt32) {
+    func closeBins(before t: UInt32) {
         let width = options.binSeconds
         guard var start = binStart else {
             binStart = t / width * width
             return
         }
-        guard t >= start + width else { return }
+        guard t >= start &+ width else { return }
         closeBin(start)
         let next = start + width
-        if (t - next) / width > UInt32(options.gapBins) {
+        if t - next > options.gapSeconds {
             binStart = t / width * width  // a gap in the data: no bins for it
+            withdrawnBefore = []
             return
         }
         start = next
@@ -250,215 +464,63 @@ public final class Monitor {
         binStart = start
     }
 
-    private func updateFullFeed() {
-        let most = state.tables.indices.filter { fromRIB[$0] }.map { state.tables[$0].ipv4Count }.max() ?? 0
-        var changed = false
-        for i in state.tables.indices {
-            let full = fromRIB[i] && most > 0 && Double(state.tables[i].ipv4Count) >= fullFeedShare * Double(most)
-            if full != fullFeed[i] { fullFeed[i] = full; changed = true }
-        }
-        guard changed else { return }
-        fullFeedCount = fullFeed.filter { $0 }.count
-        for i in carriers.indices { carriers[i] = 0 }
-        for i in state.tables.indices where fullFeed[i] {
-            state.tables[i].forEach { prefix, _ in carriers[Int(prefix)] += 1 }
-        }
-        for p in 0..<UInt32(carriers.count) { markDirty(p) }
-    }
-
     private func closeBin(_ time: UInt32) {
-        updateFullFeed()
-        let needed = visibilityShare * Double(fullFeedCount)
-        for p in dirtyList {
-            dirty[Int(p)] = false
-            let now = fullFeedCount > 0 && Double(carriers[Int(p)]) > needed
-            guard now != visible[Int(p)] else { continue }
-            visible[Int(p)] = now
-            let cc = prefixCountry[Int(p)]
-            if cc != 0, !state.prefixes[p].isV6 {
-                countryVisible[cc, default: 0] += now ? 1 : -1
-                countryChanged.insert(cc)
+        forget(before: time + options.binSeconds)
+        silence()
+        flush()
+        let collectorsCounted = Set(counted.indices.filter { counted[$0] }.map { peerCollector[$0] }).count
+        for (i, s) in series.enumerated() {
+            if s.changed { s.space = space(of: Int32(i)) }
+            let bin = SeriesBin(time: time, visiblePrefixes: s.visible, space: s.space, announcements: s.announcements,
+                                withdrawals: s.withdrawals, pathChanges: s.pathChanges, flaps: s.flaps,
+                                unstablePrefixes: s.unstable, fullFeedPeers: fullFeedCount, peers: countedCount,
+                                collectors: collectorsCounted)
+            // Countries have a bin every time; origin ASes only when something changed.
+            if s.isCountry || s.hasUpdates || s.lastStored.map({ $0.visiblePrefixes != bin.visiblePrefixes || $0.space != bin.space }) ?? (bin.visiblePrefixes > 0) {
+                bins.append((s.id, bin))
+                s.lastStored = bin
             }
+            judge(Int32(i), bin)
+            s.resetBin()
         }
-        countOrigins(dirtyList)
-        dirtyList.removeAll(keepingCapacity: true)
-        for cc in countryChanged { countrySlash24s[cc] = slash24s(cc) }
-
-        var flapsByCountry: [UInt16: Int] = [:]
-        for p in flapped where prefixCountry[Int(p)] != 0 { flapsByCountry[prefixCountry[Int(p)], default: 0] += 1 }
-        for cc in countryPrefixes.keys {
-            let c = counts[cc] ?? (0, 0, 0)
-            let bin = CountryBin(time: time, visiblePrefixes: countryVisible[cc] ?? 0,
-                                 slash24s: countrySlash24s[cc] ?? 0, announcements: c.a, withdrawals: c.w,
-                                 pathChanges: c.pc, flaps: flapsByCountry[cc] ?? 0, fullFeedPeers: fullFeedCount)
-            series[CountryCode(rawValue: cc), default: []].append(bin)
-            if fullFeedCount > 0 { detect(cc, bin) }
-        }
-        closeOriginBins(time)
-        countryChanged = []
-        counts = [:]
-        flapped = []
         withdrawnBefore = withdrawnInBin
         withdrawnInBin = []
         updatesInBin = 0
     }
 
-    /// /24 equivalents of a country's visible IPv4 prefixes, overlaps counted once.
-    private func slash24s(_ cc: UInt16) -> Double {
-        guard var ids = countryPrefixes[cc] else { return 0 }
-        if countryUnsorted.contains(cc) {
-            ids.sort { state.prefixes[$0] < state.prefixes[$1] }
-            countryPrefixes[cc] = ids
-            countryUnsorted.remove(cc)
+    /// Address space of the series' visible prefixes: /24s (IPv4) or /48s (IPv6), overlaps counted once.
+    private func space(of i: Int32) -> Double {
+        let s = series[Int(i)]
+        if !s.sorted {
+            s.prefixes.sort { state.prefixes[$0] < state.prefixes[$1] }
+            s.sorted = true
         }
-        return slash24Equivalents(of: ids.lazy.filter { self.visible[Int($0)] }.map { self.state.prefixes[$0] })
+        let visible = s.isCountry ? s.prefixes.lazy.filter { self.isVisible($0) }.map { self.state.prefixes[$0] }
+            : s.prefixes.lazy.filter { self.originSeries[Int($0)] == i }.map { self.state.prefixes[$0] }
+        return addressSpace(of: visible, family: s.id.family)
     }
+}
 
-    private func visiblePrefixes(_ cc: UInt16) -> [UInt32] {
-        (countryPrefixes[cc] ?? []).filter { visible[Int($0)] }
-    }
-
-    // MARK: Detection
-
-    private func detect(_ cc: UInt16, _ bin: CountryBin) {
-        var tracker = outage[cc] ?? OutageTracker(options: options)
-        switch tracker.step(bin.visiblePrefixes) {
-        case .normal:
-            if countryChanged.contains(cc) || lastNormal[cc] == nil { lastNormal[cc] = visiblePrefixes(cc) }
-        case .opened:
-            events.append(outageEvent(cc, start: bin.time, baseline: tracker.openBaseline ?? 0, value: bin.visiblePrefixes))
-            openOutage[cc] = events.count - 1
-        case .ongoing:
-            if let i = openOutage[cc], Double(bin.visiblePrefixes) <= tracker.lowest, countryChanged.contains(cc) {
-                let e = events[i]
-                events[i] = outageEvent(cc, start: e.start, baseline: e.baseline, value: bin.visiblePrefixes, keeping: e)
-            }
-        case .closed:
-            if let i = openOutage.removeValue(forKey: cc) { close(i, at: bin.time) }
-            lastNormal[cc] = visiblePrefixes(cc)
-        }
-        outage[cc] = tracker
-
-        // Churn is judged only in bins that carried updates: a bin of RIB entries alone
-        // says nothing about churn and must not teach the baseline that churn is zero.
-        guard updatesInBin > 0 else { return }
-        var unstable = instability[cc] ?? InstabilityTracker(options: options)
-        var open = openInstability[cc]
-        followInstability(&unstable, open: &open, churn: bin.churn, time: bin.time, country: CountryCode(rawValue: cc), asn: nil)
-        instability[cc] = unstable
-        openInstability[cc] = open
-    }
-
-    /// Steps an instability tracker and opens or closes its event (`open`: the event's index).
-    func followInstability(_ tracker: inout InstabilityTracker, open: inout Int?, churn: Int, time: UInt32,
-                           country: @autoclosure () -> CountryCode, asn: UInt32?) {
-        switch tracker.step(churn) {
-        case .opened(let ago):
-            var e = Event(country: country(), asn: asn, kind: .instability, severity: .high,
-                          start: time - UInt32(ago) * options.binSeconds, end: nil, fractionLost: 0,
-                          baseline: tracker.openBaseline, prefixesLost: [], originsAffected: asn.map { [$0] } ?? [],
-                          originsUnaffected: [], providersLost: [], peers: [], summary: "")
-            e.summary = summary(e)
-            events.append(e)
-            open = events.count - 1
-        case .closed:
-            if let i = open { close(i, at: time) }
-            open = nil
-        case .normal, .ongoing:
-            break
-        }
-    }
-
-    /// Ends event `i` at the start of the bin `time`.
-    func close(_ i: Int, at time: UInt32) {
-        events[i].end = time
-        events[i].summary = summary(events[i])
-    }
-
-    /// An outage event with its evidence from the state now.
-    private func outageEvent(_ cc: UInt16, start: UInt32, baseline: Double, value: Int, keeping old: Event? = nil) -> Event {
-        let before = lastNormal[cc] ?? []
-        let nowVisible = Set(visiblePrefixes(cc))
-        let lost = before.filter { !nowVisible.contains($0) }
-        let lostSet = Set(lost)
-        let origin = { (p: UInt32) -> UInt32 in self.state.paths.origins[Int(self.prefixPath[Int(p)])] }
-        let affected = Set(lost.map(origin)).subtracting([0])
-        let unaffected = Set(nowVisible.map(origin)).subtracting([0]).subtracting(affected)
-        let (lostProviders, peers) = evidence(lost: lostSet, remaining: nowVisible, country: cc)
-        let fraction = baseline > 0 ? max(0, 1 - Double(value) / baseline) : 0
-        var e = Event(country: CountryCode(rawValue: cc), asn: nil, kind: .outage,
-                      severity: value == 0 ? .complete : .partial, start: start, end: nil,
-                      fractionLost: max(fraction, old?.fractionLost ?? 0), baseline: baseline,
-                      prefixesLost: lost.map { state.prefixes[$0] }.sorted(),
-                      originsAffected: affected.sorted(), originsUnaffected: unaffected.sorted(),
-                      providersLost: lostProviders.sorted(), peers: peers.union(old?.peers ?? []).sorted(), summary: "")
-        if old?.severity == .complete { e.severity = .complete }
-        e.summary = summary(e)
-        return e
-    }
-
-    /// The international providers on the lost prefixes' latest paths that no remaining
-    /// prefix's path uses, and the peers that withdrew lost prefixes in this bin or the last.
-    func evidence(lost: Set<UInt32>, remaining: Set<UInt32>, country cc: UInt16) -> (providers: Set<UInt32>, peers: Set<String>) {
-        let kept = Set(remaining.map { provider(ofPath: prefixPath[Int($0)], country: cc) })
-        let providers = Set(lost.map { provider(ofPath: prefixPath[Int($0)], country: cc) }).subtracting(kept).subtracting([0])
-        var peers: Set<String> = []
-        for key in withdrawnInBin.union(withdrawnBefore) where lost.contains(UInt32(truncatingIfNeeded: key)) {
-            let p = state.peers[Int(key >> 32)]
-            peers.insert("AS\(p.asn) \(p.address) (\(p.collector))")
-        }
-        return (providers, peers)
-    }
-
-    /// The first AS on the path, walking from the origin, registered outside the country
-    /// (the origin's, or the prefix's when the origin is unregistered); 0 if none.
-    func provider(ofPath path: UInt32, country cc: UInt16) -> UInt32 {
-        if let p = providerOfPath[path] { return p }
-        guard let registry else { return 0 }
-        let asns = state.paths.asns(path)
-        guard let origin = asns.last else { return 0 }
-        let home = registry.country(ofASN: origin)?.rawValue ?? cc
-        var found: UInt32 = 0
-        for asn in asns.reversed() where asn != origin {
-            if let c = registry.country(ofASN: asn)?.rawValue, c != home {
-                found = asn
-                break
-            }
-        }
-        providerOfPath[path] = found
-        return found
-    }
-
-    /// "KP: complete outage 2014-12-22 16:15 to 2014-12-23 01:45 UTC (9h30m): 4 of 4
-    /// prefixes of AS131279 withdrawn; sole provider AS4837".
-    func summary(_ e: Event) -> String {
-        let when: String
-        if let end = e.end {
-            when = "\(utcMinute(e.start)) to \(utcMinute(end)) UTC (\(durationText(Int(end) - Int(e.start))))"
+/// Address space of prefixes given in ascending order, overlaps counted once: /24
+/// equivalents for IPv4, /48 equivalents for IPv6 (prefixes longer than /64 count as /64).
+func addressSpace(of prefixes: some Sequence<Prefix>, family: Family) -> Double {
+    var total: Double = 0
+    var end: UInt64 = 0  // one past the last unit counted
+    var wrapped = false
+    for p in prefixes {
+        let first: UInt64, last: UInt64
+        if family == .ipv4 {
+            let r = RangeTable.range(p)
+            (first, last) = (r.first, r.last)
         } else {
-            when = "since \(utcMinute(e.start)) UTC (ongoing)"
+            let len = min(Int(p.length), 64)
+            let mask: UInt64 = len == 0 ? 0 : ~0 << (64 - len)
+            (first, last) = (p.address.high & mask, p.address.high | ~mask)
         }
-        let who = e.asn.map { "AS\($0) (\(e.country))" } ?? "\(e.country)"
-        if e.kind == .instability {
-            return "\(who): routing instability \(when): churn above \(Int(options.instabilityFactor))x its baseline"
-                + " of \(Int(e.baseline.rounded())) per bin"
-        }
-        let of = e.asn != nil ? "" : e.originsAffected.count == 1 ? " of AS\(e.originsAffected[0])"
-            : e.originsAffected.isEmpty ? "" : " of \(e.originsAffected.count) origin ASes"
-        var text = "\(who): \(e.severity.rawValue) outage \(when): \(e.prefixesLost.count) of"
-            + " \(Int(e.baseline.rounded())) prefixes\(of) withdrawn"
-        if !e.originsUnaffected.isEmpty {
-            text += "; \(e.originsUnaffected.count) origin AS\(e.originsUnaffected.count == 1 ? "" : "es") stayed up"
-            if e.originsUnaffected.count <= 3 { text += " (" + e.originsUnaffected.map { "AS\($0)" }.joined(separator: ", ") + ")" }
-        }
-        if e.providersLost.count == 1, e.severity == .complete {
-            text += "; sole provider AS\(e.providersLost[0])"
-        } else if !e.providersLost.isEmpty {
-            text += "; providers lost: " + e.providersLost.prefix(5).map { "AS\($0)" }.joined(separator: ", ")
-        }
-        return text
+        if wrapped { continue }
+        let from = max(first, end)
+        if last >= from { total += Double(last - from) + 1 }
+        if last == UInt64.max { wrapped = true } else { end = max(end, last + 1) }
     }
-
-    /// Memory of the routing state (tables, prefix index, paths) in bytes.
-    public var stateBytes: Int { state.memoryBytes }
+    return family == .ipv4 ? total / 256 : total / 65536
 }

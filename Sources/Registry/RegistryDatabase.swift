@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 import MRT
 import MRTArchive
@@ -23,7 +25,7 @@ public enum GeoSource: Sendable, Equatable {
 }
 
 /// Prefix → country, ASN → country and ASN → name, loaded from a directory of registry
-/// files and kept in a compiled cache beside them.
+/// files and kept in a compiled cache (see `cacheDirectory`).
 public final class RegistryDatabase: @unchecked Sendable {
     public internal(set) var ipv4 = RangeTable()
     public internal(set) var ipv6 = RangeTable()
@@ -31,7 +33,12 @@ public final class RegistryDatabase: @unchecked Sendable {
     public internal(set) var asNames: [UInt32: String] = [:]
     /// The files the tables were built from.
     public internal(set) var sources: [String] = []
+    /// Lines of the registry files that were skipped, and first, when the compiled cache
+    /// could not be read and was rebuilt, `cacheWarning`.
     public internal(set) var warnings: [RegistryWarning] = []
+    /// Set when a compiled cache was there but damaged (truncated, changed, unreadable):
+    /// the tables were built again from the registry files and the cache replaced.
+    public internal(set) var cacheWarning: RegistryWarning?
     /// Whether the tables came from the compiled cache.
     public internal(set) var fromCache = false
 
@@ -72,25 +79,13 @@ public final class RegistryDatabase: @unchecked Sendable {
     /// Per registry (the five RIRs and IANA), the delegated file whose date (from its
     /// name, else its version line) is closest to `date` is used, so that a 2014 routing
     /// table is mapped with 2014 registrations; without a date, the newest.
+    ///
+    /// The compiled tables are kept in `cacheDirectory` (by default `Self.cacheDirectory`).
+    /// A cache that is there but cannot be read whole is rebuilt from the files and
+    /// replaced, with `cacheWarning` set.
     public static func load(directory: String, near date: UInt32? = nil, geo: GeoSource = .registry,
-                            useCache: Bool = true) throws -> RegistryDatabase {
-        guard let names = listDirectory(directory) else {
-            throw RegistryError(path: directory, "cannot read the registry directory (does it exist?)")
-        }
-        var candidates: [Candidate] = []
-        for name in names {
-            guard name.hasPrefix("delegated-") else { continue }
-            let parts = name.split(separator: "-")
-            guard parts.count >= 3, registries.contains(String(parts[1])) else { continue }
-            var fileDate = 0
-            if let dot = name.lastIndex(of: "."), let d = Int(name[name.index(after: dot)...].prefix(8)), d > 19_000_000 {
-                fileDate = d
-            }
-            candidates.append(Candidate(path: directory + "/" + name, registry: String(parts[1]), date: fileDate))
-        }
-        guard !candidates.isEmpty else {
-            throw RegistryError(path: directory, "no delegated-* files (run `blackout registry update --dest \(directory)`)")
-        }
+                            useCache: Bool = true, cacheDirectory: String? = nil) throws -> RegistryDatabase {
+        let (names, candidates) = try Self.candidates(in: directory)
         let target = date.map(Self.yyyymmdd)
         var chosen: [Candidate] = []
         for r in registries {
@@ -126,10 +121,20 @@ public final class RegistryDatabase: @unchecked Sendable {
         inputs += geoFiles
 
         let key = cacheKey(inputs: inputs, geo: geo)
-        let cachePath = cacheDirectory + "/registry-\(String(key, radix: 16)).cache"
-        if useCache, let cached = try? RegistryCache.read(cachePath, key: key) {
-            cached.fromCache = true
-            return cached
+        let cacheDir = cacheDirectory ?? Self.cacheDirectory
+        let cachePath = cacheDir + "/registry-\(String(key, radix: 16)).cache"
+        var cacheWarning: RegistryWarning?
+        if useCache {
+            switch RegistryCache.load(cachePath, key: key, sources: inputs) {
+            case .loaded(let cached):
+                cached.fromCache = true
+                return cached
+            case .missing:
+                break
+            case .damaged(let reason):
+                cacheWarning = RegistryWarning(path: cachePath, line: 0,
+                                               message: "compiled registry cache is damaged (\(reason)); rebuilt from the registry files")
+            }
         }
 
         let db = RegistryDatabase()
@@ -173,10 +178,70 @@ public final class RegistryDatabase: @unchecked Sendable {
         if hasNames { db.asNames = try ASNames.load(namesPath) }
         db.sources = inputs
         if useCache {
-            try? RegistryUpdate.makeDirectory(cacheDirectory)
-            try? RegistryCache.write(db, to: cachePath, key: key)
+            do {
+                try RegistryUpdate.makeDirectory(cacheDir)
+                try RegistryCache.write(db, to: cachePath, key: key)
+            } catch {
+                // No cache is only slower; a damaged one that stays would be warned about on every run.
+                if var w = cacheWarning {
+                    unlink(cachePath)
+                    w.message += "; could not write the new cache: \(error)"
+                    cacheWarning = w
+                }
+            }
+        }
+        if let cacheWarning {
+            db.cacheWarning = cacheWarning
+            db.warnings.insert(cacheWarning, at: 0)
         }
         return db
+    }
+
+    /// The directory's names, and its delegated files of the known registries.
+    static func candidates(in directory: String) throws -> (names: [String], candidates: [Candidate]) {
+        guard let names = listDirectory(directory) else {
+            throw RegistryError(path: directory, "cannot read the registry directory (does it exist?)")
+        }
+        var candidates: [Candidate] = []
+        for name in names {
+            guard name.hasPrefix("delegated-") else { continue }
+            let parts = name.split(separator: "-")
+            guard parts.count >= 3, registries.contains(String(parts[1])) else { continue }
+            var fileDate = 0
+            if let dot = name.lastIndex(of: "."), let d = Int(name[name.index(after: dot)...].prefix(8)), d > 19_000_000 {
+                fileDate = d
+            }
+            candidates.append(Candidate(path: directory + "/" + name, registry: String(parts[1]), date: fileDate))
+        }
+        guard !candidates.isEmpty else {
+            throw RegistryError(path: directory, "no delegated-* files (run `blackout registry update --dest \(directory)`)")
+        }
+        return (names, candidates)
+    }
+
+    /// Whether any delegated file in `directory`, of any date, registers something to `country`
+    /// (a quick scan for its `|CC|` field, without loading the tables), to tell a country
+    /// code that no registry knows from one that has no routes.
+    public static func anyFileLists(_ country: CountryCode, directory: String) throws -> Bool {
+        let first = UInt8(country.rawValue >> 8), second = UInt8(country.rawValue & 0xFF)
+        let bar = UInt8(ascii: "|")
+        for c in try candidates(in: directory).candidates {
+            let text = try readText(c.path)
+            let found = text.withUnsafeBufferPointer { b -> Bool in
+                guard let base = b.baseAddress, b.count >= 4 else { return false }
+                // Upper-case letters are rare outside the country field: find the first, then look around it.
+                var i = 1
+                while i + 2 < b.count {
+                    guard let hit = memchr(base + i, Int32(first), b.count - 2 - i) else { return false }
+                    i = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+                    if b[i - 1] == bar, b[i + 1] == second, b[i + 2] == bar { return true }
+                    i += 1
+                }
+                return false
+            }
+            if found { return true }
+        }
+        return false
     }
 
     /// Where compiled registries are kept: `$XDG_CACHE_HOME/blackout`, else `~/.cache/blackout`
@@ -215,7 +280,7 @@ public final class RegistryDatabase: @unchecked Sendable {
     static func cacheKey(inputs: [String], geo: GeoSource) -> UInt64 {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         func mix(_ bytes: some Sequence<UInt8>) { for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 } }
-        mix(Array("blackout-registry-v1".utf8))
+        mix(Array("blackout-registry-v2".utf8))  // v2: the cache layout with a checksum
         for path in inputs {
             mix(Array(path.utf8))
             if let s = fileSignature(path) { mix(Array("\(s.size):\(s.mtime)".utf8)) }

@@ -67,7 +67,7 @@ public final class Replay {
     }
 
     /// First record time of a file (to order the opening of files), nil if unreadable or empty.
-    static func firstTime(_ path: String) -> UInt32? {
+    public static func firstTime(_ path: String) -> UInt32? {
         guard let source = try? Input.open(path, prefetch: false).source else { return nil }
         let reader = MRTReader(source: source, name: path)
         return (try? reader.next())?.header.timestamp

@@ -43,8 +43,8 @@ extension RouteChange {
 /// Prefixes and AS paths are interned once for all peers (`PrefixIndex`, `PathTable`),
 /// so a route costs a few bytes (`PeerRoutes`).
 public final class RoutingState {
-    public private(set) var prefixes = PrefixIndex()
-    public private(set) var paths = PathTable()
+    public internal(set) var prefixes = PrefixIndex()
+    public internal(set) var paths = PathTable()
     public private(set) var peers: [PeerKey] = []
     public private(set) var tables: [PeerRoutes] = []
     private var peerIDs: [PeerKey: UInt32] = [:]
@@ -145,6 +145,13 @@ public final class RoutingState {
         ribSeen = [:]
         ribFresh = []
         return removed
+    }
+
+    /// Puts back one route read from a checkpoint.
+    func restoreRoute(peer: UInt32, prefix: UInt32, path: UInt32) {
+        if tables[Int(peer)].set(prefix, path: path, prefixCount: prefixes.count) == nil, !prefixes[prefix].isV6 {
+            tables[Int(peer)].ipv4Count += 1
+        }
     }
 
     /// Bytes held by the tables, the prefix index and the path table.

@@ -78,6 +78,44 @@ public final class SQLiteStore: Store {
             }
             try db.create(index: "event_asn", on: "event", columns: ["asn"])
         }
+        m.registerMigration("v3: one bin table for countries and origin ASes, both families; events keyed; checkpoint") { db in
+            try db.execute(sql: """
+                CREATE TABLE bin (
+                  series TEXT NOT NULL, family TEXT NOT NULL, time INTEGER NOT NULL,
+                  visible_prefixes INTEGER NOT NULL, space REAL NOT NULL, announcements INTEGER NOT NULL,
+                  withdrawals INTEGER NOT NULL, path_changes INTEGER NOT NULL, flaps INTEGER NOT NULL,
+                  unstable_prefixes INTEGER NOT NULL, full_feed_peers INTEGER NOT NULL, peers INTEGER NOT NULL,
+                  collectors INTEGER NOT NULL,
+                  PRIMARY KEY (series, family, time)) WITHOUT ROWID;
+                INSERT INTO bin SELECT country, 'ipv4', time, visible_prefixes, slash24s, announcements, withdrawals,
+                  path_changes, flaps, 0, full_feed_peers, 0, 0 FROM country_bin;
+                INSERT INTO bin SELECT 'AS' || asn, 'ipv4', time, visible_prefixes, slash24s, announcements, withdrawals,
+                  path_changes, flaps, 0, 0, 0, 0 FROM asn_bin;
+                DROP TABLE country_bin;
+                DROP TABLE asn_bin;
+                CREATE TABLE event_v3 (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, country TEXT, asn INTEGER,
+                  family TEXT NOT NULL, kind TEXT NOT NULL, severity TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER,
+                  last_seen INTEGER NOT NULL, fraction_lost REAL NOT NULL, baseline REAL NOT NULL,
+                  prefixes_lost TEXT NOT NULL, origins_affected TEXT NOT NULL, origins_unaffected TEXT NOT NULL,
+                  providers_lost TEXT NOT NULL, peers TEXT NOT NULL, collectors TEXT NOT NULL, flaps INTEGER NOT NULL,
+                  dips INTEGER NOT NULL, summary TEXT NOT NULL);
+                INSERT OR REPLACE INTO event_v3 (key, country, asn, family, kind, severity, start, "end", last_seen,
+                  fraction_lost, baseline, prefixes_lost, origins_affected, origins_unaffected, providers_lost, peers,
+                  collectors, flaps, dips, summary)
+                  SELECT kind || ' ' || COALESCE('AS' || asn, country) || ' ipv4 ' || start,
+                    NULLIF(NULLIF(country, ''), char(0, 0)), asn, 'ipv4', kind, severity, start, "end",
+                    COALESCE("end", start), fraction_lost, baseline, prefixes_lost, origins_affected, origins_unaffected,
+                    providers_lost, peers, '', 0, 0, summary FROM event;
+                DROP TABLE event;
+                ALTER TABLE event_v3 RENAME TO event;
+                CREATE INDEX event_start ON event(start);
+                CREATE INDEX event_country ON event(country);
+                CREATE INDEX event_asn ON event(asn);
+                CREATE TABLE checkpoint (
+                  id INTEGER PRIMARY KEY CHECK (id = 1), time INTEGER NOT NULL, bytes BLOB NOT NULL);
+                """)
+        }
         return m
     }
 
@@ -135,28 +173,52 @@ public final class SQLiteStore: Store {
                     try db.execute(sql: "INSERT OR IGNORE INTO file VALUES (?, ?, ?, ?, ?)",
                                    arguments: [f.contentHash, f.path, f.collector, f.elements, f.damagedRecords])
                 }
-                let bin = try db.makeStatement(sql: "INSERT OR REPLACE INTO country_bin VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                for (cc, b) in r.bins {
-                    try bin.execute(arguments: [cc.description, Int(b.time), b.visiblePrefixes, b.slash24s, b.announcements,
-                                                b.withdrawals, b.pathChanges, b.flaps, b.fullFeedPeers])
+                let bin = try db.makeStatement(sql: "INSERT OR REPLACE INTO bin VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                for (id, b) in r.bins {
+                    try bin.execute(arguments: [id.subject.description, id.family.rawValue, Int(b.time), b.visiblePrefixes, b.space,
+                                                b.announcements, b.withdrawals, b.pathChanges, b.flaps, b.unstablePrefixes,
+                                                b.fullFeedPeers, b.peers, b.collectors])
                 }
-                let asnBin = try db.makeStatement(sql: "INSERT OR REPLACE INTO asn_bin VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-                for (asn, b) in r.asnBins {
-                    try asnBin.execute(arguments: [Int(asn), Int(b.time), b.visiblePrefixes, b.slash24s, b.announcements,
-                                                   b.withdrawals, b.pathChanges, b.flaps])
-                }
-                try db.execute(sql: "DELETE FROM event WHERE start >= ? AND start < ?", arguments: [Int(r.from), Int(r.to)])
+                let event = try db.makeStatement(sql: """
+                    INSERT INTO event (key, country, asn, family, kind, severity, start, "end", last_seen, fraction_lost,
+                    baseline, prefixes_lost, origins_affected, origins_unaffected, providers_lost, peers, collectors, flaps,
+                    dips, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(key) DO UPDATE SET country = excluded.country, severity = excluded.severity,
+                    "end" = excluded."end", last_seen = excluded.last_seen, fraction_lost = excluded.fraction_lost,
+                    baseline = excluded.baseline, prefixes_lost = excluded.prefixes_lost,
+                    origins_affected = excluded.origins_affected, origins_unaffected = excluded.origins_unaffected,
+                    providers_lost = excluded.providers_lost, peers = excluded.peers, collectors = excluded.collectors,
+                    flaps = excluded.flaps, dips = excluded.dips, summary = excluded.summary
+                    """)
                 for e in r.events {
-                    try db.execute(sql: """
-                        INSERT INTO event (country, asn, kind, severity, start, end, fraction_lost, baseline, prefixes_lost,
-                        origins_affected, origins_unaffected, providers_lost, peers, summary)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [e.country.description, e.asn.map { Int($0) }, e.kind.rawValue, e.severity.rawValue,
-                                         Int(e.start), e.end.map { Int($0) }, e.fractionLost, e.baseline,
-                                         Self.list(e.prefixesLost.map(\.description)), Self.list(e.originsAffected.map { String($0) }),
-                                         Self.list(e.originsUnaffected.map { String($0) }), Self.list(e.providersLost.map { String($0) }),
-                                         Self.list(e.peers), e.summary])
+                    try event.execute(arguments: [e.key, e.country?.description, e.asn.map { Int($0) }, e.family.rawValue,
+                                                  e.kind.rawValue, e.severity.rawValue, Int(e.start), e.end.map { Int($0) },
+                                                  Int(e.lastSeen), e.fractionLost, e.baseline,
+                                                  Self.list(e.prefixesLost.map(\.description)), Self.list(e.originsAffected.map { String($0) }),
+                                                  Self.list(e.originsUnaffected.map { String($0) }), Self.list(e.providersLost.map { String($0) }),
+                                                  Self.list(e.peers), Self.list(e.collectors), e.flaps, e.dips, e.summary])
                 }
+                if let c = r.checkpoint {
+                    try db.execute(sql: "INSERT OR REPLACE INTO checkpoint VALUES (1, ?, ?)", arguments: [Int(c.time), Data(c.bytes)])
+                }
+            }
+        }
+    }
+
+    public func checkpoint() throws -> Checkpoint? {
+        try wrap {
+            try queue.read { db in
+                guard let row = try Row.fetchOne(db, sql: "SELECT time, bytes FROM checkpoint WHERE id = 1") else { return nil }
+                let r = RowReader(row: row, table: "checkpoint", id: 1, path: path)
+                return Checkpoint(time: try r.time("time"), bytes: [UInt8](try r.blob("bytes")))
+            }
+        }
+    }
+
+    public func clear() throws {
+        try wrap {
+            try queue.write { db in
+                try db.execute(sql: "DELETE FROM file; DELETE FROM bin; DELETE FROM event; DELETE FROM checkpoint;")
             }
         }
     }
@@ -171,56 +233,59 @@ public final class SQLiteStore: Store {
         if let c = q.country { conditions.append("country = ?"); arguments.append(c.description) }
         if let a = q.asn { conditions.append("asn = ?"); arguments.append(Int(a)) }
         if let k = q.kind { conditions.append("kind = ?"); arguments.append(k.rawValue) }
+        if let f = q.family { conditions.append("family = ?"); arguments.append(f.rawValue) }
         // Events overlapping [from, to).
-        if let f = q.from { conditions.append("(end IS NULL OR end > ?)"); arguments.append(Int(f)) }
+        if let f = q.from { conditions.append("(\"end\" IS NULL OR \"end\" > ?)"); arguments.append(Int(f)) }
         if let t = q.to { conditions.append("start < ?"); arguments.append(Int(t)) }
         let sql = "SELECT * FROM event" + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
-            + " ORDER BY start, country, kind"
+            + " ORDER BY start, asn IS NOT NULL, country, asn, family, kind"
         return try wrap {
             try queue.read { db in
                 try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
-                    Event(country: CountryCode(row["country"] as String) ?? CountryCode(rawValue: 0),
-                          asn: (row["asn"] as Int?).map(UInt32.init),
-                          kind: Event.Kind(rawValue: row["kind"]) ?? .outage,
-                          severity: Event.Severity(rawValue: row["severity"]) ?? .partial,
-                          start: UInt32(row["start"] as Int), end: (row["end"] as Int?).map(UInt32.init),
-                          fractionLost: row["fraction_lost"], baseline: row["baseline"],
-                          prefixesLost: Self.unlist(row["prefixes_lost"]).compactMap { Prefix($0) },
-                          originsAffected: Self.unlist(row["origins_affected"]).compactMap { UInt32($0) },
-                          originsUnaffected: Self.unlist(row["origins_unaffected"]).compactMap { UInt32($0) },
-                          providersLost: Self.unlist(row["providers_lost"]).compactMap { UInt32($0) },
-                          peers: Self.unlist(row["peers"]), summary: row["summary"])
+                    let r = RowReader(row: row, table: "event", id: row["id"] as Int? ?? -1, path: path)
+                    let country: CountryCode?
+                    if let text = try r.optionalText("country") {
+                        guard let cc = CountryCode(text) else { throw r.error("country", "not a country code: \(text)") }
+                        country = cc
+                    } else {
+                        country = nil
+                    }
+                    guard let kind = Event.Kind(rawValue: try r.text("kind")) else { throw r.error("kind", "unknown kind") }
+                    guard let severity = Event.Severity(rawValue: try r.text("severity")) else { throw r.error("severity", "unknown severity") }
+                    guard let family = Family(rawValue: try r.text("family")) else { throw r.error("family", "unknown family") }
+                    return Event(country: country, asn: try r.optionalASN("asn"), family: family, kind: kind, severity: severity,
+                                 start: try r.time("start"), end: try r.optionalTime("end"), lastSeen: try r.time("last_seen"),
+                                 fractionLost: try r.double("fraction_lost"), baseline: try r.double("baseline"),
+                                 prefixesLost: try Self.unlist(r.text("prefixes_lost")).map { text in
+                                     guard let p = Prefix(text) else { throw r.error("prefixes_lost", "not a prefix: \(text)") }
+                                     return p
+                                 },
+                                 originsAffected: try r.asns("origins_affected"), originsUnaffected: try r.asns("origins_unaffected"),
+                                 providersLost: try r.asns("providers_lost"), peers: Self.unlist(try r.text("peers")),
+                                 collectors: Self.unlist(try r.text("collectors")), flaps: try r.count("flaps"),
+                                 dips: try r.count("dips"), summary: try r.text("summary"))
                 }
             }
         }
     }
 
-    public func bins(country: CountryCode, from: UInt32?, to: UInt32?) throws -> [CountryBin] {
+    public func bins(_ id: SeriesID, from: UInt32?, to: UInt32?) throws -> [SeriesBin] {
         try wrap {
             try queue.read { db in
-                try Row.fetchAll(db, sql: """
-                    SELECT * FROM country_bin WHERE country = ? AND time >= ? AND time < ? ORDER BY time
-                    """, arguments: [country.description, Int(from ?? 0), Int(to ?? UInt32.max)]).map { row in
-                    CountryBin(time: UInt32(row["time"] as Int), visiblePrefixes: row["visible_prefixes"],
-                               slash24s: row["slash24s"], announcements: row["announcements"], withdrawals: row["withdrawals"],
-                               pathChanges: row["path_changes"], flaps: row["flaps"], fullFeedPeers: row["full_feed_peers"])
+                var start = Int(from ?? 0)
+                if case .asn = id.subject {  // the row in force at `from` too
+                    start = try Int.fetchOne(db, sql: "SELECT MAX(time) FROM bin WHERE series = ? AND family = ? AND time <= ?",
+                                             arguments: [id.subject.description, id.family.rawValue, start]) ?? start
                 }
-            }
-        }
-    }
-
-    public func asnBins(asn: UInt32, from: UInt32?, to: UInt32?) throws -> [ASNBin] {
-        try wrap {
-            try queue.read { db in
-                // The row in force at `from` too, so that the series starts with its value then.
-                let start = try Int.fetchOne(db, sql: "SELECT MAX(time) FROM asn_bin WHERE asn = ? AND time <= ?",
-                                             arguments: [Int(asn), Int(from ?? 0)]) ?? Int(from ?? 0)
                 return try Row.fetchAll(db, sql: """
-                    SELECT * FROM asn_bin WHERE asn = ? AND time >= ? AND time < ? ORDER BY time
-                    """, arguments: [Int(asn), start, Int(to ?? UInt32.max)]).map { row in
-                    ASNBin(time: UInt32(row["time"] as Int), visiblePrefixes: row["visible_prefixes"], slash24s: row["slash24s"],
-                           announcements: row["announcements"], withdrawals: row["withdrawals"], pathChanges: row["path_changes"],
-                           flaps: row["flaps"])
+                    SELECT * FROM bin WHERE series = ? AND family = ? AND time >= ? AND time < ? ORDER BY time
+                    """, arguments: [id.subject.description, id.family.rawValue, start, Int(to ?? UInt32.max)]).map { row in
+                    let r = RowReader(row: row, table: "bin", id: -1, path: path, key: "\(id) at \(row["time"] as DatabaseValue)")
+                    return SeriesBin(time: try r.time("time"), visiblePrefixes: try r.count("visible_prefixes"), space: try r.double("space"),
+                                     announcements: try r.count("announcements"), withdrawals: try r.count("withdrawals"),
+                                     pathChanges: try r.count("path_changes"), flaps: try r.count("flaps"),
+                                     unstablePrefixes: try r.count("unstable_prefixes"), fullFeedPeers: try r.count("full_feed_peers"),
+                                     peers: try r.count("peers"), collectors: try r.count("collectors"))
                 }
             }
         }
@@ -229,8 +294,19 @@ public final class SQLiteStore: Store {
     public func binTimes(from: UInt32?, to: UInt32?) throws -> [UInt32] {
         try wrap {
             try queue.read { db in
-                try Int.fetchAll(db, sql: "SELECT DISTINCT time FROM country_bin WHERE time >= ? AND time < ? ORDER BY time",
-                                 arguments: [Int(from ?? 0), Int(to ?? UInt32.max)]).map { UInt32($0) }
+                try Int.fetchAll(db, sql: "SELECT DISTINCT time FROM bin WHERE series NOT LIKE 'AS%' AND time >= ? AND time < ? ORDER BY time",
+                                 arguments: [Int(from ?? 0), Int(to ?? UInt32.max)]).map { t in
+                    guard let v = UInt32(exactly: t) else { throw StoreError(path: path, "table bin: time \(t) out of range") }
+                    return v
+                }
+            }
+        }
+    }
+
+    public func hasSeries(_ subject: SeriesSubject) throws -> Bool {
+        try wrap {
+            try queue.read { db in
+                try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM bin WHERE series = ?)", arguments: [subject.description]) ?? false
             }
         }
     }
@@ -238,11 +314,88 @@ public final class SQLiteStore: Store {
     public func files() throws -> [IngestedFile] {
         try wrap {
             try queue.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM file ORDER BY path").map {
-                    IngestedFile(contentHash: $0["content_hash"], path: $0["path"], collector: $0["collector"],
-                                 elements: $0["elements"], damagedRecords: $0["damaged_records"])
+                try Row.fetchAll(db, sql: "SELECT rowid, * FROM file ORDER BY path").map { row in
+                    let r = RowReader(row: row, table: "file", id: row["rowid"] as Int? ?? -1, path: path)
+                    return IngestedFile(contentHash: try r.text("content_hash"), path: try r.text("path"),
+                                        collector: try r.text("collector"), elements: try r.count("elements"),
+                                        damagedRecords: try r.count("damaged_records"))
                 }
             }
+        }
+    }
+}
+
+/// Reads one row's columns with checks: a NULL, negative or out-of-range value is an error
+/// naming the table, the row and the column, never a trap.
+struct RowReader {
+    let row: Row
+    let table: String
+    let id: Int
+    let path: String
+    var key: String? = nil
+
+    func error(_ column: String, _ message: String) -> StoreError {
+        StoreError(path: path, "table \(table), row \(key ?? String(id)): column \(column): \(message)")
+    }
+
+    private func value(_ column: String) -> DatabaseValue { row[column] as DatabaseValue? ?? .null }
+
+    func optionalText(_ column: String) throws -> String? {
+        let v = value(column)
+        if v.isNull { return nil }
+        guard let s = String.fromDatabaseValue(v) else { throw error(column, "not text") }
+        return s
+    }
+    func text(_ column: String) throws -> String {
+        guard let s = try optionalText(column) else { throw error(column, "NULL") }
+        return s
+    }
+    func optionalInt(_ column: String) throws -> Int? {
+        let v = value(column)
+        if v.isNull { return nil }
+        guard case .int64(let i) = v.storage else { throw error(column, "not an integer") }
+        return Int(i)
+    }
+    func int(_ column: String) throws -> Int {
+        guard let i = try optionalInt(column) else { throw error(column, "NULL") }
+        return i
+    }
+    func count(_ column: String) throws -> Int {
+        let i = try int(column)
+        guard i >= 0 else { throw error(column, "negative (\(i))") }
+        return i
+    }
+    func optionalTime(_ column: String) throws -> UInt32? {
+        guard let i = try optionalInt(column) else { return nil }
+        guard let t = UInt32(exactly: i) else { throw error(column, "time out of range (\(i))") }
+        return t
+    }
+    func time(_ column: String) throws -> UInt32 {
+        guard let t = try optionalTime(column) else { throw error(column, "NULL") }
+        return t
+    }
+    func optionalASN(_ column: String) throws -> UInt32? {
+        guard let i = try optionalInt(column) else { return nil }
+        guard let a = UInt32(exactly: i) else { throw error(column, "AS number out of range (\(i))") }
+        return a
+    }
+    func double(_ column: String) throws -> Double {
+        let v = value(column)
+        switch v.storage {
+        case .double(let d) where d.isFinite: return d
+        case .int64(let i): return Double(i)
+        case .null: throw error(column, "NULL")
+        default: throw error(column, "not a finite number")
+        }
+    }
+    func blob(_ column: String) throws -> Data {
+        guard case .blob(let d) = value(column).storage else { throw error(column, "not a blob") }
+        return d
+    }
+    func asns(_ column: String) throws -> [UInt32] {
+        try SQLiteStore.unlist(text(column)).map { text in
+            guard let a = UInt32(text) else { throw error(column, "not an AS number: \(text)") }
+            return a
         }
     }
 }

@@ -18,24 +18,31 @@ public struct IngestedFile: Sendable, Equatable {
     }
 }
 
+/// The monitor's state after an ingest, to resume from.
+public struct Checkpoint: Sendable {
+    /// Time of the latest element the state has seen.
+    public var time: UInt32
+    public var bytes: [UInt8]
+    public init(time: UInt32, bytes: [UInt8]) {
+        self.time = time
+        self.bytes = bytes
+    }
+}
+
 /// What one ingest produced, written in one transaction: all of it or nothing.
 public struct IngestResult: Sendable {
     public var files: [IngestedFile]
-    public var bins: [(CountryCode, CountryBin)]
-    /// Origin AS bins, only those where something changed.
-    public var asnBins: [(UInt32, ASNBin)]
-    /// Events found by this run, replacing stored ones that start in [from, to).
+    /// Bins closed by this ingest (origin ASes only where something changed).
+    public var bins: [(series: SeriesID, bin: SeriesBin)]
+    /// Events opened, changed or closed by this ingest: stored by `Event.key`, replacing the stored version.
     public var events: [Event]
-    public var from: UInt32
-    public var to: UInt32
-    public init(files: [IngestedFile], bins: [(CountryCode, CountryBin)], asnBins: [(UInt32, ASNBin)] = [],
-                events: [Event], from: UInt32, to: UInt32) {
+    /// The state to resume from; nil keeps the stored one.
+    public var checkpoint: Checkpoint?
+    public init(files: [IngestedFile], bins: [(series: SeriesID, bin: SeriesBin)], events: [Event], checkpoint: Checkpoint? = nil) {
         self.files = files
         self.bins = bins
-        self.asnBins = asnBins
         self.events = events
-        self.from = from
-        self.to = to
+        self.checkpoint = checkpoint
     }
 }
 
@@ -44,12 +51,15 @@ public struct EventQuery: Sendable {
     public var country: CountryCode?
     public var asn: UInt32?
     public var kind: Event.Kind?
+    public var family: Family?
     public var from: UInt32?
     public var to: UInt32?
-    public init(country: CountryCode? = nil, asn: UInt32? = nil, kind: Event.Kind? = nil, from: UInt32? = nil, to: UInt32? = nil) {
+    public init(country: CountryCode? = nil, asn: UInt32? = nil, kind: Event.Kind? = nil, family: Family? = nil,
+                from: UInt32? = nil, to: UInt32? = nil) {
         self.country = country
         self.asn = asn
         self.kind = kind
+        self.family = family
         self.from = from
         self.to = to
     }
@@ -60,15 +70,20 @@ public struct EventQuery: Sendable {
 public protocol Store {
     /// The content hashes among `hashes` that are already stored.
     func knownFiles(_ hashes: [String]) throws -> Set<String>
-    /// Writes a whole ingest atomically.
+    /// Writes a whole ingest atomically, its checkpoint included.
     func save(_ result: IngestResult) throws
+    /// The state the last ingest left, if any.
+    func checkpoint() throws -> Checkpoint?
+    /// Forgets everything derived from the inputs (files, bins, events, checkpoint): `ingest --from-scratch`.
+    func clear() throws
     func events(_ query: EventQuery) throws -> [Event]
-    /// A country's bins in [from, to), in time order.
-    func bins(country: CountryCode, from: UInt32?, to: UInt32?) throws -> [CountryBin]
-    /// An origin AS's stored bins (rows where something changed) in [from, to), with the row in force at `from`.
-    func asnBins(asn: UInt32, from: UInt32?, to: UInt32?) throws -> [ASNBin]
-    /// The times of all stored bins in [from, to).
+    /// A series' bins in [from, to), in time order. For origin ASes (stored only where
+    /// something changed) the row in force at `from` comes first.
+    func bins(_ series: SeriesID, from: UInt32?, to: UInt32?) throws -> [SeriesBin]
+    /// The times of all stored country bins in [from, to).
     func binTimes(from: UInt32?, to: UInt32?) throws -> [UInt32]
+    /// Whether any bin of this subject is stored.
+    func hasSeries(_ subject: SeriesSubject) throws -> Bool
     func files() throws -> [IngestedFile]
 }
 

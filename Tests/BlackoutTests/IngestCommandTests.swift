@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import MRT
 import MRTArchive
+import Outages
 import Registry
 import Store
 import Testing
@@ -50,7 +51,9 @@ struct IngestCommandTests {
         var text = try store.files().map { "\($0.contentHash) \($0.collector) \($0.elements) \($0.damagedRecords)" }.joined(separator: "\n")
         text += try store.events(EventQuery()).map(\.summary).joined(separator: "\n")
         for cc in ["KP", "US", "SY", "BR"] {
-            text += try store.bins(country: CountryCode(cc)!, from: nil, to: nil).map { "\(cc) \($0)" }.joined(separator: "\n")
+            for family in Family.allCases {
+                text += try store.bins(SeriesID(.country(CountryCode(cc)!), family), from: nil, to: nil).map { "\(cc) \($0)" }.joined(separator: "\n")
+            }
         }
         return text
     }
@@ -147,7 +150,7 @@ struct IngestCommandTests {
         #expect(files.map(\.path).sorted() == [cut, whole].sorted())
         #expect(files.first { $0.path == cut }!.damagedRecords >= 1 && files.first { $0.path == whole }!.damagedRecords == 0)
         #expect(files.first { $0.path == cut }!.elements > 0)
-        #expect(try !SQLiteStore(path: db).bins(country: CountryCode("US")!, from: nil, to: nil).isEmpty)
+        #expect(try !SQLiteStore(path: db).bins(SeriesID(.country(CountryCode("US")!)), from: nil, to: nil).isEmpty)
     }
 
     /// A database that cannot grow (the file size limit stands in for a full disk): a clear

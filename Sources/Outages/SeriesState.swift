@@ -1,0 +1,97 @@
+import MRT
+
+/// An outage of a series that has not recovered yet. It becomes an event when it is
+/// significant (`SeriesRules.outageDuration`); a shorter one is a dip.
+struct OpenOutage: Equatable {
+    var start: UInt32
+    var baseline: Double
+    var lowest: Double
+    /// Index of its event in `Monitor.events` once reported.
+    var event: Int?
+}
+
+/// What an instability event gathers while it is under way (and before, while its first
+/// bins are being confirmed).
+struct InstabilityEvidence: Equatable {
+    var start: UInt32 = 0
+    var flaps = 0
+    var dips = 0
+    var fractionLost = 0.0
+    var peers: Set<UInt32> = []
+}
+
+/// The state of one series (a country's or an origin AS's prefixes of one family): what
+/// counts in it now, this bin's updates, and its detectors.
+final class SeriesState {
+    let id: SeriesID
+    let rules: SeriesRules
+
+    // What counts.
+    /// Prefixes counted and visible now.
+    var visible = 0
+    /// Change of `visible` caused by a change of which peers count, in this bin: the baseline moves with it.
+    var rebase = 0
+    /// Whether the visible set changed in this bin.
+    var changed = false
+    /// Address space of the visible prefixes (recomputed when `changed`).
+    var space: Double = 0
+    /// Every prefix that may count in the series: a country's prefixes, or every prefix ever
+    /// counted under an origin AS (`listed` keeps those unique). Sorted by prefix lazily.
+    var prefixes: [UInt32] = []
+    var listed: Set<UInt32> = []
+    var sorted = true
+
+    // This bin.
+    var announcements = 0, withdrawals = 0, pathChanges = 0, flaps = 0, unstable = 0
+    /// Peers that withdrew one of its prefixes in this bin and in the one before.
+    var binPeers: Set<UInt32> = []
+    var lastBinPeers: Set<UInt32> = []
+
+    // Outages.
+    var baseline: Baseline
+    var outages: [OpenOutage] = []
+    /// Whether `baseline` is learning the level of an outage open for a whole baseline period.
+    var relearning = false
+    /// The visible prefixes at the last normal bin: what an outage lost is measured from.
+    var lastNormal: [UInt32] = []
+    /// Whether the visible set changed since `lastNormal` was taken.
+    var normalStale = true
+
+    // Instability.
+    var churnBaseline: Baseline
+    var highRun = 0
+    var highValues: [Int32] = []
+    var quietRun = 0
+    var instability: Int?
+    var evidence = InstabilityEvidence()
+
+    /// The last bin stored (origin ASes store a bin only when something changed).
+    var lastStored: SeriesBin?
+
+    init(id: SeriesID, rules: SeriesRules, baselineBins: Int) {
+        self.id = id
+        self.rules = rules
+        baseline = Baseline(capacity: baselineBins)
+        churnBaseline = Baseline(capacity: baselineBins)
+    }
+
+    var isCountry: Bool { if case .country = id.subject { true } else { false } }
+
+    func add(_ prefix: UInt32) {
+        if !isCountry {
+            guard listed.insert(prefix).inserted else { return }
+        }
+        sorted = false
+        prefixes.append(prefix)
+    }
+
+    var hasUpdates: Bool { announcements + withdrawals + pathChanges + flaps > 0 }
+
+    func resetBin() {
+        announcements = 0; withdrawals = 0; pathChanges = 0; flaps = 0; unstable = 0
+        lastBinPeers = binPeers
+        binPeers = []
+        changed = false
+        rebase = 0
+    }
+}

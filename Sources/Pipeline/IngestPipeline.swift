@@ -1,0 +1,235 @@
+import MRT
+import Outages
+import Registry
+import Routing
+import Store
+
+/// What an ingest is asked to do.
+public struct IngestOptions: Sendable {
+    /// Directory of RIR statistics files (and AS names, geolocation).
+    public var registryDirectory: String
+    /// The collector of every file, instead of reading it from the paths.
+    public var collector: String?
+    public var detector = DetectorOptions()
+    /// Forget the stored state, bins and events, and start over.
+    public var fromScratch = false
+    public init(registryDirectory: String, collector: String? = nil) {
+        self.registryDirectory = registryDirectory
+        self.collector = collector
+    }
+}
+
+/// How far an ingest has come (for a progress line).
+public struct IngestProgress: Sendable {
+    public var filesDone: Int
+    public var files: Int
+    public var elements: Int
+    /// Time of the latest element replayed.
+    public var reached: UInt32
+}
+
+/// What an ingest did.
+public struct IngestReport: Sendable {
+    /// Files read and recorded.
+    public var ingested: [IngestedFile] = []
+    /// Files not read, with why (already stored, older than the stored state).
+    public var skipped: [(path: String, reason: String)] = []
+    /// Files that could not be read to their end or held no MRT records: not recorded.
+    public var failed: [(path: String, reason: String)] = []
+    public var elements = 0
+    public var damagedRecords = 0
+    public var bins = 0
+    /// Events opened, changed or closed.
+    public var events: [Event] = []
+    /// Events still open after this ingest.
+    public var openEvents = 0
+    public var routes = 0
+    public var stateBytes = 0
+    /// The state restored from the store (bytes, seconds), if there was one.
+    public var restored: (bytes: Int, seconds: Double)?
+    /// The checkpoint written (bytes, seconds to build it).
+    public var checkpoint: (bytes: Int, seconds: Double) = (0, 0)
+    public var seconds = 0.0
+    /// Whether there was nothing to do.
+    public var nothingToDo: Bool { ingested.isEmpty && failed.isEmpty }
+}
+
+/// Why an ingest stopped.
+public enum IngestError: Error, Sendable, CustomStringConvertible {
+    case unreadable(path: String, reason: String)
+    case store(String)
+    case checkpoint(String)
+    case registry(String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason): "\(path): \(reason)"
+        case .store(let m): m
+        case .checkpoint(let m): m
+        case .registry(let m): m
+        }
+    }
+}
+
+/// The ingest: one pipeline for the command line, the server, live feeds and workers.
+///
+/// It restores the state the last ingest left in the store (routing tables, baselines,
+/// open events), replays the new files in time order through the monitor, and writes the
+/// closed bins, the changed events and the new state in one transaction: an ingest
+/// killed at any moment leaves the store as it was, and the same files ingested in one
+/// run or in several consecutive runs give the same bins and events.
+public final class IngestPipeline {
+    public let store: Store
+    public let options: IngestOptions
+    /// Warnings (damaged records, skipped files, registry lines), as they happen.
+    public var onWarning: (String) -> Void = { _ in }
+    /// Called every 16,384 elements.
+    public var onProgress: (IngestProgress) -> Void = { _ in }
+
+    public init(store: Store, options: IngestOptions) {
+        self.store = store
+        self.options = options
+    }
+
+    public func run(files: [String]) throws -> IngestReport {
+        let started = ContinuousClock.now
+        var report = IngestReport()
+        if options.fromScratch {
+            do { try store.clear() } catch { throw IngestError.store("\(error)") }
+        }
+        // Files already stored are skipped by content.
+        var hashes: [String: String] = [:]
+        for path in files {
+            do { hashes[path] = try contentHash(ofFile: path) } catch { throw IngestError.unreadable(path: path, reason: "\(error)") }
+        }
+        let known: Set<String>
+        do { known = try store.knownFiles(Array(Set(hashes.values))) } catch { throw IngestError.store("\(error)") }
+        var todo: [String] = []
+        var seen: Set<String> = []
+        for path in files {
+            let h = hashes[path]!
+            if known.contains(h) {
+                report.skipped.append((path, "already ingested"))
+            } else if !seen.insert(h).inserted {
+                report.skipped.append((path, "same content as another file given"))
+            } else {
+                todo.append(path)
+            }
+        }
+
+        let monitor = try restoreMonitor(&report)
+        // A file older than the stored state cannot be replayed into it.
+        if monitor.now > 0 {
+            todo = todo.filter { path in
+                guard let first = Replay.firstTime(path), first < monitor.now else { return true }
+                report.skipped.append((path, "older than the stored state (\(utcMinute(first)) UTC, state at \(utcMinute(monitor.now)) UTC); "
+                                       + "use --from-scratch to replay from the start"))
+                return false
+            }
+        }
+        for s in report.skipped { onWarning("\(s.path): \(s.reason); skipped") }
+        guard !todo.isEmpty else {
+            report.seconds = elapsed(since: started)
+            return report
+        }
+
+        let inputs = todo.map { ReplayInput(path: $0, collector: options.collector) }
+        let replay = Replay(inputs)
+        var damagedByFile: [String: Int] = [:]
+        replay.onDiagnostic = { [onWarning] d in
+            guard d.isDamage else { return }
+            report.damagedRecords += 1
+            damagedByFile[d.file, default: 0] += 1
+            if report.damagedRecords <= 20 { onWarning("\(d)") }
+        }
+        var filesDone = 0
+        do {
+            try replay.run({ e, input in
+                try monitor.process(e, collector: input.collector)
+                if replay.elements & 0x3FFF == 0 {
+                    onProgress(IngestProgress(filesDone: filesDone, files: inputs.count, elements: replay.elements, reached: e.timestamp))
+                }
+            }, endOfFile: { _ in
+                filesDone += 1
+                monitor.endOfRIB()
+            })
+        } catch let e as IngestError {
+            throw e
+        } catch {
+            throw IngestError.registry("\(error)")
+        }
+        report.elements = replay.elements
+        for r in replay.reports {
+            if let e = r.error {
+                report.failed.append((r.path, e))
+            } else if r.records == 0 {
+                report.failed.append((r.path, "no MRT records (empty or not an MRT archive)"))
+            } else {
+                report.ingested.append(IngestedFile(contentHash: hashes[r.path]!, path: r.path,
+                                                    collector: inputs.first { $0.path == r.path }!.collector,
+                                                    elements: r.elements, damagedRecords: damagedByFile[r.path] ?? 0))
+            }
+        }
+        for f in report.failed { onWarning("\(f.path): \(f.reason); not recorded as ingested") }
+
+        let (bins, events) = monitor.takeResults()
+        let clock = ContinuousClock.now
+        let bytes = monitor.checkpoint()
+        report.checkpoint = (bytes.count, elapsed(since: clock))
+        report.bins = bins.count
+        report.events = events
+        report.openEvents = monitor.events.count
+        report.routes = monitor.state.routeCount
+        report.stateBytes = monitor.stateBytes
+        do {
+            try store.save(IngestResult(files: report.ingested, bins: bins, events: events,
+                                        checkpoint: Checkpoint(time: monitor.now, bytes: bytes)))
+        } catch {
+            throw IngestError.store("\(error)")
+        }
+        report.seconds = elapsed(since: started)
+        return report
+    }
+
+    /// The monitor as the last ingest left it, or a new one.
+    private func restoreMonitor(_ report: inout IngestReport) throws -> Monitor {
+        let load = registryLoader()
+        let stored: Checkpoint?
+        do { stored = try store.checkpoint() } catch { throw IngestError.store("\(error)") }
+        guard let stored else { return Monitor(options: options.detector, registry: load) }
+        let clock = ContinuousClock.now
+        do {
+            let m = try Monitor.restore(stored.bytes, options: options.detector, registry: load)
+            report.restored = (stored.bytes.count, elapsed(since: clock))
+            return m
+        } catch let e as CheckpointRulesMismatch {
+            throw IngestError.checkpoint("\(e)")
+        } catch let e as CheckpointError {
+            throw IngestError.checkpoint("the stored state cannot be read (\(e)); --from-scratch starts over")
+        } catch {
+            throw IngestError.registry("\(error)")
+        }
+    }
+
+    private func registryLoader() -> (UInt32) throws -> RegistryDatabase {
+        let dir = options.registryDirectory
+        let warn = onWarning
+        return { time in
+            do {
+                let db = try RegistryDatabase.load(directory: dir, near: time)
+                if !db.warnings.isEmpty {
+                    warn("\(db.warnings.count) registry lines skipped (first: \(db.warnings[0]))")
+                }
+                return db
+            } catch {
+                throw IngestError.registry("\(error)")
+            }
+        }
+    }
+}
+
+/// Seconds since `start`.
+public func elapsed(since start: ContinuousClock.Instant) -> Double {
+    let d = ContinuousClock.now - start
+    return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}

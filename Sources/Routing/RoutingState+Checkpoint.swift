@@ -1,0 +1,89 @@
+import MRT
+
+extension CheckpointEncoder {
+    public mutating func address(_ a: IPAddress) {
+        bool(a.isV6)
+        if a.isV6 { u64(a.high); u64(a.low) } else { u32(a.v4) }
+    }
+    public mutating func prefix(_ p: Prefix) {
+        address(p.address)
+        u8(p.length)
+    }
+}
+
+extension CheckpointDecoder {
+    public mutating func address() throws -> IPAddress {
+        try bool() ? IPAddress(v6High: try u64(), low: try u64()) : IPAddress(v4: try u32())
+    }
+    public mutating func prefix() throws -> Prefix {
+        let a = try address()
+        let length = try u8()
+        guard let p = Prefix(checked: a, length: Int(length)) else { throw fail("prefix length \(length) out of range") }
+        return p
+    }
+}
+
+extension RoutingState {
+    /// Writes every table: prefixes and paths in id order (so that they get the same ids
+    /// back), the peers, and each peer's routes. Called between files, when no RIB dump is
+    /// being read.
+    public func encode(to c: inout CheckpointEncoder) {
+        c.int(prefixes.count)
+        for id in 0..<UInt32(prefixes.count) { c.prefix(prefixes[id]) }
+        c.int(paths.count)
+        for id in 0..<UInt32(paths.count) {
+            c.bool(paths.origins[Int(id)] == 0 && !(paths.asns(id).last == 0 || paths.asns(id).isEmpty))
+            c.u32s(Array(paths.asns(id)))
+        }
+        c.array(peers) { c, p in
+            c.string(p.collector)
+            c.address(p.address)
+            c.u32(p.asn)
+        }
+        for table in tables {
+            var routes: [UInt32] = []
+            routes.reserveCapacity(table.count * 2)
+            table.forEach { prefix, path in routes.append(prefix); routes.append(path) }
+            c.int(table.ipv4Count)
+            c.u32s(routes)
+        }
+    }
+
+    /// Reads back what `encode` wrote.
+    public static func decode(from d: inout CheckpointDecoder) throws -> RoutingState {
+        let s = RoutingState()
+        let prefixCount = try d.count()
+        for i in 0..<prefixCount {
+            let at = d.offset
+            guard s.prefixes.intern(try d.prefix()) == (UInt32(i), true) else {
+                throw CheckpointError(offset: at, "prefix \(i) repeated")
+            }
+        }
+        let pathCount = try d.count()
+        for i in 0..<pathCount {
+            let at = d.offset
+            let endsInSet = try d.bool()
+            guard s.paths.intern(try d.u32s(), endsInSet: endsInSet) == UInt32(i) else {
+                throw CheckpointError(offset: at, "path \(i) repeated")
+            }
+        }
+        let peers = try d.array { d in PeerKey(collector: try d.string(), address: try d.address(), asn: try d.u32()) }
+        for key in peers {
+            let peer = s.peerID(key)
+            let ipv4 = try d.int()
+            let at = d.offset
+            let routes = try d.u32s()
+            guard routes.count % 2 == 0 else { throw CheckpointError(offset: at, "odd route list") }
+            var i = 0
+            while i < routes.count {
+                guard routes[i] < UInt32(prefixCount), routes[i + 1] < UInt32(pathCount) else {
+                    throw CheckpointError(offset: at, "route of peer \(peer) names an unknown prefix or path")
+                }
+                s.restoreRoute(peer: peer, prefix: routes[i], path: routes[i + 1])
+                i += 2
+            }
+            guard s.tables[Int(peer)].ipv4Count == ipv4 else { throw CheckpointError(offset: at, "IPv4 route count of peer \(peer) does not match") }
+        }
+        return s
+    }
+}
