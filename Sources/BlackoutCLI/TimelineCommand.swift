@@ -11,9 +11,9 @@ struct TimelineCommand: ParsableCommand {
         abstract: "A country's series from the database: visible prefixes and /24s, churn, per bin.",
         discussion: """
             Columns: time (ISO 8601 UTC, the bin's start); for IPv4 visible_prefixes, slash24s, announcements, \
-            withdrawals, path_changes, flaps, unstable_prefixes; the peers counted: full_feed_peers, peers, \
-            collectors (full_feed_peers 0: a gap in the data, nothing judged); for IPv6 the same figures with _v6 \
-            (slash48s_v6: /48 equivalents). With --bin 1h the stored bins are merged: visible prefixes and address \
+            withdrawals, path_changes, flaps; full_feed_peers (0: a gap in the data, nothing is judged), \
+            unstable_prefixes (flapped or changed path), peers and collectors counted; then the IPv6 figures with \
+            _v6 (slash48s_v6: /48 equivalents). With --bin 1h the stored bins are merged: visible prefixes and address \
             space are the hour's lowest (a dip stays visible), the counts are summed. --png draws the visible \
             prefixes with outages shaded red and instability shaded yellow.
             """

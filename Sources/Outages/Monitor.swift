@@ -452,8 +452,14 @@ public final class Monitor {
         closeBin(start)
         let next = start + width
         if t - next > options.gapSeconds {
-            binStart = t / width * width  // a gap in the data: no bins for it
+            // A hole in all of the data: no bins for it, and no table can be trusted after it
+            // until a RIB dump lists it again.
+            binStart = t / width * width
             withdrawnBefore = []
+            flush()
+            for peer in counted.indices where counted[peer] { exclude(UInt32(peer)) }
+            for peer in synced.indices { synced[peer] = false }
+            refreshFullFeed()
             return
         }
         start = next

@@ -217,9 +217,9 @@ public final class IngestPipeline {
         return { time in
             do {
                 let db = try RegistryDatabase.load(directory: dir, near: time)
-                if !db.warnings.isEmpty {
-                    warn("\(db.warnings.count) registry lines skipped (first: \(db.warnings[0]))")
-                }
+                if let w = db.cacheWarning { warn("\(w)") }
+                let lines = db.warnings.filter { "\($0)" != db.cacheWarning.map { "\($0)" } }
+                if !lines.isEmpty { warn("\(lines.count) registry lines skipped (first: \(lines[0]))") }
                 return db
             } catch {
                 throw IngestError.registry("\(error)")

@@ -80,18 +80,20 @@ public enum SeriesRendering {
         return out
     }
 
-    static let ipv4Columns = ["visible_prefixes", "slash24s", "announcements", "withdrawals", "path_changes", "flaps",
-                              "unstable_prefixes"]
-    static let peerColumns = ["full_feed_peers", "peers", "collectors"]
+    /// The columns of earlier versions come first, in their order; later ones follow.
+    static let ipv4Columns = ["visible_prefixes", "slash24s", "announcements", "withdrawals", "path_changes", "flaps"]
+    static let peerColumns = ["full_feed_peers", "unstable_prefixes", "peers", "collectors"]
     static let ipv6Columns = ["visible_prefixes_v6", "slash48s_v6", "announcements_v6", "withdrawals_v6", "path_changes_v6",
                               "flaps_v6", "unstable_prefixes_v6"]
 
     static func values(_ b: SeriesBin) -> [String] {
         [String(b.visiblePrefixes), EventRendering.number(b.space), String(b.announcements), String(b.withdrawals),
-         String(b.pathChanges), String(b.flaps), String(b.unstablePrefixes)]
+         String(b.pathChanges), String(b.flaps)]
     }
 
-    static func peerValues(_ b: SeriesBin) -> [String] { [String(b.fullFeedPeers), String(b.peers), String(b.collectors)] }
+    static func peerValues(_ b: SeriesBin) -> [String] {
+        [String(b.fullFeedPeers), String(b.unstablePrefixes), String(b.peers), String(b.collectors)]
+    }
 
     /// The columns, in order: time, [asn], the IPv4 figures, the peers counted, the IPv6 figures.
     public static func columns(asn: UInt32?) -> [String] {
@@ -100,6 +102,7 @@ public enum SeriesRendering {
 
     private static func cells(_ r: TimelineRow, asn: UInt32?) -> [String] {
         [iso(r.time)] + (asn.map { [String($0)] } ?? []) + values(r.ipv4) + peerValues(r.ipv4) + values(r.ipv6)
+            + [String(r.ipv6.unstablePrefixes)]
     }
 
     static func iso(_ t: UInt32) -> String { EventRendering.iso(t) }

@@ -22,14 +22,18 @@ public struct CheckpointEncoder {
         bool(v != nil)
         if let v { u32(v) }
     }
-    /// Arrays of fixed-width integers as one block.
-    public mutating func u32s(_ a: [UInt32]) {
+    /// Arrays of fixed-width integers as one block (little-endian, as the machines this runs on).
+    public mutating func u64s(_ a: [UInt64]) { block(a) }
+    public mutating func u32s(_ a: [UInt32]) { block(a) }
+    public mutating func u16s(_ a: [UInt16]) { block(a) }
+
+    private mutating func block<T: FixedWidthInteger>(_ a: [T]) {
         int(a.count)
-        for v in a { u32(v) }
-    }
-    public mutating func u16s(_ a: [UInt16]) {
-        int(a.count)
-        for v in a { u16(v) }
+        #if _endian(little)
+        a.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        #else
+        for v in a { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+        #endif
     }
     public mutating func array<T>(_ a: [T], _ each: (inout CheckpointEncoder, T) -> Void) {
         int(a.count)
@@ -97,18 +101,24 @@ public struct CheckpointDecoder {
         return String(decoding: try take(n), as: UTF8.self)
     }
     public mutating func optionalU32() throws -> UInt32? { try bool() ? try u32() : nil }
-    public mutating func u32s() throws -> [UInt32] {
-        let n = try count(itemSize: 4)
-        var out = [UInt32]()
-        out.reserveCapacity(n)
-        for _ in 0..<n { out.append(try u32()) }
-        return out
-    }
-    public mutating func u16s() throws -> [UInt16] {
-        let n = try count(itemSize: 2)
-        var out = [UInt16]()
-        out.reserveCapacity(n)
-        for _ in 0..<n { out.append(try u16()) }
+    public mutating func u64s() throws -> [UInt64] { try block() }
+    public mutating func u32s() throws -> [UInt32] { try block() }
+    public mutating func u16s() throws -> [UInt16] { try block() }
+
+    private mutating func block<T: FixedWidthInteger>() throws -> [T] {
+        let size = MemoryLayout<T>.size
+        let n = try count(itemSize: size)
+        let slice = try take(n * size)
+        var out = [T](repeating: 0, count: n)
+        #if _endian(little)
+        out.withUnsafeMutableBytes { dst in slice.withUnsafeBytes { dst.copyMemory(from: $0) } }
+        #else
+        for i in 0..<n {
+            var v: T = 0
+            for b in 0..<size { v |= T(truncatingIfNeeded: slice[slice.startIndex + i * size + b]) << (8 * b) }
+            out[i] = v
+        }
+        #endif
         return out
     }
     public mutating func array<T>(_ each: (inout CheckpointDecoder) throws -> T) throws -> [T] {

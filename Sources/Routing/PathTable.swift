@@ -60,6 +60,33 @@ public struct PathTable {
         return id
     }
 
+    /// The pool, the start of each path in it and each path's origin, for a checkpoint.
+    var packed: (pool: [UInt32], starts: [UInt32], origins: [UInt32]) { (pool, starts, origins) }
+
+    /// The table of `packed` arrays, each path getting its id back; nil when they do not fit together.
+    init?(pool: [UInt32], starts: [UInt32], origins: [UInt32]) {
+        guard starts.first == 0, starts.last.map({ Int($0) == pool.count }) ?? false, origins.count == starts.count - 1,
+              zip(starts, starts.dropFirst()).allSatisfy({ $0 <= $1 })
+        else { return nil }
+        self.pool = pool
+        self.starts = starts
+        self.origins = origins
+        var size = 1 << 12
+        while size < origins.count * 2 + 2 { size <<= 1 }
+        slots = [UInt32](repeating: 0, count: size)
+        hashes.reserveCapacity(origins.count)
+        let mask = size - 1
+        for id in 0..<origins.count {
+            let asns = pool[Int(starts[id])..<Int(starts[id + 1])]
+            guard origins[id] == 0 || origins[id] == asns.last else { return nil }
+            let h = Self.hash(asns)
+            hashes.append(h)
+            var i = Int(h) & mask
+            while slots[i] != 0 { i = (i + 1) & mask }
+            slots[i] = UInt32(id + 1)
+        }
+    }
+
     public var memoryBytes: Int {
         pool.capacity * 4 + starts.capacity * 4 + origins.capacity * 4 + slots.capacity * 4 + hashes.capacity * 4
     }

@@ -86,6 +86,35 @@ public struct PrefixIndex {
         slots = bigger
     }
 
+    /// The packed keys and the IPv6 prefixes, for a checkpoint.
+    var packed: (keys: [UInt64], v6: [Prefix]) { (keys, v6) }
+
+    /// The index of `packed` keys, each getting its id back; nil when a key is malformed or repeated.
+    init?(keys: [UInt64], v6: [Prefix]) {
+        var index = PrefixIndex()
+        index.keys = keys
+        index.v6 = v6
+        var size = 1 << 10
+        while size < keys.count * 2 { size <<= 1 }
+        index.slots = [UInt32](repeating: 0, count: size)
+        let mask = size - 1
+        for (id, k) in keys.enumerated() {
+            if k >> 63 == 1 {
+                guard Int(k & 0xFFFF_FFFF) < v6.count, k & 0x7FFF_FFFF_0000_0000 == 0 else { return nil }
+            } else {
+                guard k & 0xFF <= 32, k >> 40 == 0 else { return nil }
+            }
+            let p = index[UInt32(id)]
+            var i = Int(truncatingIfNeeded: Self.hash(p) >> 32) & mask
+            while index.slots[i] != 0 {
+                if index.matches(index.slots[i] - 1, p) { return nil }
+                i = (i + 1) & mask
+            }
+            index.slots[i] = UInt32(id + 1)
+        }
+        self = index
+    }
+
     /// Bytes held (capacity, not count).
     public var memoryBytes: Int { keys.capacity * 8 + v6.capacity * MemoryLayout<Prefix>.stride + slots.capacity * 4 }
 }

@@ -28,13 +28,13 @@ extension RoutingState {
     /// back), the peers, and each peer's routes. Called between files, when no RIB dump is
     /// being read.
     public func encode(to c: inout CheckpointEncoder) {
-        c.int(prefixes.count)
-        for id in 0..<UInt32(prefixes.count) { c.prefix(prefixes[id]) }
-        c.int(paths.count)
-        for id in 0..<UInt32(paths.count) {
-            c.bool(paths.origins[Int(id)] == 0 && !(paths.asns(id).last == 0 || paths.asns(id).isEmpty))
-            c.u32s(Array(paths.asns(id)))
-        }
+        let (keys, v6) = prefixes.packed
+        c.u64s(keys)
+        c.array(v6) { $0.prefix($1) }
+        let (pool, starts, origins) = paths.packed
+        c.u32s(pool)
+        c.u32s(starts)
+        c.u32s(origins)
         c.array(peers) { c, p in
             c.string(p.collector)
             c.address(p.address)
@@ -52,21 +52,17 @@ extension RoutingState {
     /// Reads back what `encode` wrote.
     public static func decode(from d: inout CheckpointDecoder) throws -> RoutingState {
         let s = RoutingState()
-        let prefixCount = try d.count()
-        for i in 0..<prefixCount {
-            let at = d.offset
-            guard s.prefixes.intern(try d.prefix()) == (UInt32(i), true) else {
-                throw CheckpointError(offset: at, "prefix \(i) repeated")
-            }
+        let at = d.offset
+        let keys = try d.u64s()
+        let v6 = try d.array { try $0.prefix() }
+        guard let index = PrefixIndex(keys: keys, v6: v6) else { throw CheckpointError(offset: at, "prefix index malformed") }
+        s.prefixes = index
+        let pathsAt = d.offset
+        guard let table = PathTable(pool: try d.u32s(), starts: try d.u32s(), origins: try d.u32s()) else {
+            throw CheckpointError(offset: pathsAt, "path table malformed")
         }
-        let pathCount = try d.count()
-        for i in 0..<pathCount {
-            let at = d.offset
-            let endsInSet = try d.bool()
-            guard s.paths.intern(try d.u32s(), endsInSet: endsInSet) == UInt32(i) else {
-                throw CheckpointError(offset: at, "path \(i) repeated")
-            }
-        }
+        s.paths = table
+        let prefixCount = keys.count, pathCount = table.count
         let peers = try d.array { d in PeerKey(collector: try d.string(), address: try d.address(), asn: try d.u32()) }
         for key in peers {
             let peer = s.peerID(key)

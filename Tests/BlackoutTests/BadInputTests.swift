@@ -131,10 +131,17 @@ struct BadInputTests {
         try Self.expectRefused(base, "--outage-threshold", ["0", "1", "-1", "1.5"] + Self.nonFinite)
         try Self.expectRefused(base, "--visibility", ["-1", "1"] + Self.nonFinite)
         try Self.expectRefused(base, "--full-feed", ["0", "-1", "1.5"] + Self.nonFinite)
+        try Self.expectRefused(base, "--retained", ["0", "-1", "1.5"] + Self.nonFinite)
+        try Self.expectRefused(base, "--asn-outage-threshold", ["0", "1", "-1"] + Self.nonFinite)
+        try Self.expectRefused(base, "--asn-minimum-prefixes", ["1000001"] + Self.badCounts)
+        for flag in ["--outage-duration", "--asn-outage-duration", "--silence"] {
+            try Self.expectRefused(base, flag, ["-1", "inf", "nan", "1e30", "50000d", "8d", "604801", "1.5h", "x"])
+        }
         // The edges: past validation, the missing file is the error (exit 1).
         for (flag, values) in [("--bin", ["60", "1m", "86400", "1d", "90"]), ("--baseline-hours", ["0.1", "720"]),
                                ("--instability-factor", ["1.01", "1000"]), ("--instability-minimum", ["0", "1000000"]),
-                               ("--instability-bins", ["1", "1000"])] {
+                               ("--instability-bins", ["1", "1000"]), ("--silence", ["0", "7d"]),
+                               ("--asn-minimum-prefixes", ["1", "1000000"])] {
             for value in values {
                 let r = try Self.run(base + ["\(flag)=\(value)"])
                 #expect(r.exited && r.status == 1 && r.stderr.contains("/nonexistent/updates.gz"), "\(flag)=\(value): \(r.status) \(r.stderr)")
