@@ -198,6 +198,7 @@ public final class SQLiteStore: Store {
                                                   Self.list(e.originsUnaffected.map { String($0) }), Self.list(e.providersLost.map { String($0) }),
                                                   Self.list(e.peers), Self.list(e.collectors), e.flaps, e.dips, e.summary])
                 }
+                Self.failpoint("hold-commit")
                 if let c = r.checkpoint {
                     try db.execute(sql: "INSERT OR REPLACE INTO checkpoint VALUES (1, ?, ?)", arguments: [Int(c.time), Data(c.bytes)])
                 }
@@ -221,6 +222,17 @@ public final class SQLiteStore: Store {
                 try db.execute(sql: "DELETE FROM file; DELETE FROM bin; DELETE FROM event; DELETE FROM checkpoint;")
             }
         }
+    }
+
+    /// A test hook: with `BLACKOUT_FAILPOINT=hold-commit`, a save waits 120 s inside its
+    /// transaction, after the bins and events and before the checkpoint and the commit, so
+    /// that a test can kill the process there and check that nothing of it was stored. It
+    /// creates the file `BLACKOUT_FAILPOINT_READY` names, if any, when it starts waiting.
+    static func failpoint(_ name: String) {
+        let env = ProcessInfo.processInfo.environment
+        guard env["BLACKOUT_FAILPOINT"] == name else { return }
+        if let ready = env["BLACKOUT_FAILPOINT_READY"] { FileManager.default.createFile(atPath: ready, contents: nil) }
+        Thread.sleep(forTimeInterval: 120)
     }
 
     /// Lists are stored as tab-separated text (no value holds a tab).

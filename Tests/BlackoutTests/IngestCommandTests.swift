@@ -18,7 +18,7 @@ struct IngestCommandTests {
     /// Updates from the jinx full-feed peer (AS30844 at 196.223.14.55, as `blackout dump --peer-asn 30844`
     /// shows): KP's four prefixes withdrawn from 00:00:40 to 01:00:40 UTC on 2014-05-31, and one
     /// unrelated prefix announced every minute so the stream has no gap.
-    static func scenario(in dir: URL) throws -> String {
+    static func scenario(in dir: URL, minutes: ClosedRange<UInt32> = 1...240) throws -> String {
         let peer = IPAddress("196.223.14.55")!
         let peering = BGP4MPPeering(peerASN: 30844, localASN: 6447, afi: AFI.ipv4, peerAddress: peer,
                                     localAddress: IPAddress("128.223.51.15")!)
@@ -26,13 +26,13 @@ struct IngestCommandTests {
         let kpPath = PathAttributes.Builder(origin: .igp, asPath: ASPath(sequence: [30844, 3356, 1239, 4837, 131279]), nextHop: peer)
         let other = PathAttributes.Builder(origin: .igp, asPath: ASPath(sequence: [30844, 3356, 15169]), nextHop: peer)
         let w = MRTWriter()
-        for minute in UInt32(1)...(4 * 60) {
+        for minute in minutes {
             let t = t0 + minute * 60
             if t == t0 + 2 * 3600 + 60 { w.writeUpdate(timestamp: t - 20, peering: peering, withdrawn: kp) }
             if t == t0 + 3 * 3600 + 60 { w.writeUpdate(timestamp: t - 20, peering: peering, announced: kp, attributes: kpPath) }
             w.writeUpdate(timestamp: t, peering: peering, announced: [Prefix("8.8.8.0/24")!], attributes: other)
         }
-        let path = dir.appendingPathComponent("routeviews.route-views.jinx.updates.\(t0 + 60).mrt").path
+        let path = dir.appendingPathComponent("routeviews.route-views.jinx.updates.\(t0 + minutes.lowerBound * 60).mrt").path
         let out = try OutputFile(path: path, compression: .none)
         try out.write(w.sink)
         try out.close()
@@ -49,7 +49,8 @@ struct IngestCommandTests {
     static func contents(_ db: String) throws -> String {
         let store = try SQLiteStore(path: db)
         var text = try store.files().map { "\($0.contentHash) \($0.collector) \($0.elements) \($0.damagedRecords)" }.joined(separator: "\n")
-        text += try store.events(EventQuery()).map(\.summary).joined(separator: "\n")
+        text += try store.events(EventQuery()).map { "\($0)" }.joined(separator: "\n")
+        text += "\ncheckpoint at \(try store.checkpoint()?.time ?? 0)\n"
         for cc in ["KP", "US", "SY", "BR"] {
             for family in Family.allCases {
                 text += try store.bins(SeriesID(.country(CountryCode(cc)!), family), from: nil, to: nil).map { "\(cc) \($0)" }.joined(separator: "\n")
@@ -130,6 +131,81 @@ struct IngestCommandTests {
         let rerun = try CLI.run(["ingest", "--db", killed] + args)
         #expect(rerun.status == 0)
         #expect(try Self.contents(killed) == before)
+    }
+
+    /// An ingest continues where the last one stopped: the RIB in one run, the first two
+    /// hours of updates in the next, the last two in a third give the database one run of
+    /// all three gives. A file older than the stored state is skipped with a warning. The
+    /// third run killed at any moment (restoring the state, replaying, inside the commit)
+    /// loses nothing already stored, and running it again gives the clean result.
+    @Test func resumesAndSurvivesKill9AnywhereInIt() throws {
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let first = try Self.scenario(in: dir, minutes: 1...120), second = try Self.scenario(in: dir, minutes: 121...240)
+        let clean = dir.appendingPathComponent("clean.sqlite").path
+        let all = try CLI.run(["ingest", "--db", clean, "--registry", Self.registry, Self.rib, first, second])
+        #expect(all.status == 0, "\(all.stderr)")
+        let expected = try Self.contents(clean)
+        #expect(expected.contains("KP: complete outage 2014-05-31 00:00 to 2014-05-31 01:00 UTC"))
+
+        let base = dir.appendingPathComponent("base.sqlite").path
+        for file in [Self.rib, first] {
+            let r = try CLI.run(["ingest", "--db", base, "--registry", Self.registry, file])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let stored = try Self.contents(base)
+        // An older file: skipped, named, nothing changes.
+        let older = TestData.path("mrt/ris/ris.rrc06.updates.1401488100.gz")
+        let skip = try CLI.run(["ingest", "--db", base, "--registry", Self.registry, older])
+        #expect(skip.status == 0 && skip.stderr.contains("\(older): older than the stored state"), "\(skip.stderr)")
+        #expect(try Self.contents(base) == stored)
+
+        enum Kill { case after(Double), inCommit }
+        for point in [Kill.after(1), .after(6), .inCommit] {
+            let db = dir.appendingPathComponent("killed.sqlite").path
+            try? FileManager.default.removeItem(atPath: db)
+            try FileManager.default.copyItem(atPath: base, toPath: db)
+            let p = Process()
+            p.executableURL = CLI.executable
+            p.arguments = ["ingest", "-q", "--db", db, "--registry", Self.registry, second]
+            var env = ProcessInfo.processInfo.environment
+            let ready = dir.appendingPathComponent("in-commit").path
+            try? FileManager.default.removeItem(atPath: ready)
+            if case .inCommit = point {
+                env["BLACKOUT_FAILPOINT"] = "hold-commit"
+                env["BLACKOUT_FAILPOINT_READY"] = ready
+            }
+            p.environment = env
+            p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+            p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            try p.run()
+            switch point {
+            case .after(let seconds):
+                Thread.sleep(forTimeInterval: seconds)
+            case .inCommit:
+                // The store says when it holds its transaction open (bins and events written, not
+                // the checkpoint); SQLite's rollback journal is beside the database then.
+                var waited = 0.0
+                while !FileManager.default.fileExists(atPath: ready), waited < 100, p.isRunning {
+                    Thread.sleep(forTimeInterval: 0.1)
+                    waited += 0.1
+                }
+                #expect(FileManager.default.fileExists(atPath: ready), "the ingest never reached its commit")
+                #expect(FileManager.default.fileExists(atPath: db + "-journal"))
+            }
+            #expect(p.isRunning, "\(point): the ingest ended before it was killed")
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            #expect(try Self.contents(db) == stored, "\(point): the stored state changed")
+            let again = try CLI.run(["ingest", "--db", db, "--registry", Self.registry, second])
+            #expect(again.status == 0 && again.stderr.contains("state restored"), "\(again.stderr)")
+            #expect(try Self.contents(db) == expected, "\(point): the rerun differs from one clean run")
+        }
+
+        // --from-scratch forgets it all and replays what it is given.
+        let scratch = try CLI.run(["ingest", "--db", base, "--from-scratch", "--registry", Self.registry, Self.rib, first, second])
+        #expect(scratch.status == 0 && !scratch.stderr.contains("restored"), "\(scratch.stderr)")
+        #expect(try Self.contents(base) == expected)
     }
 
     @Test func damagedFileIsReportedAndTheRestStored() throws {

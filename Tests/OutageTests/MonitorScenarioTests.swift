@@ -207,3 +207,46 @@ struct MonitorScenarioTests {
         #expect(s.first?.summary.contains("(ongoing, 7d20h55m)") == true, "\(s.first?.summary ?? "")")
     }
 }
+
+/// State that resumes: the same two days ingested in one run and in eight consecutive runs
+/// (each given every collector's files up to the same time) give identical bins and events.
+@Suite(.enabled(if: TestData.available, "../shared/data is not beside the checkout"))
+struct ResumeTests {
+    @Test func oneRunAndEightRunsGiveTheSameDatabase() throws {
+        let f = try ScenarioFixture.shared.get()
+        let kp = f.byCountry["KP"]!, iq = f.byCountry["IQ"]!
+        let (w, files) = try f.scenario(hours: 48) { w in
+            w.flap(kp, from: f.t0 + 5 * f.hour, to: f.t0 + 9 * f.hour, every: 420, down: 200)
+            w.withdraw(kp, at: f.t0 + 20 * f.hour + 30)  // open across several runs
+            w.announce(kp, at: f.t0 + 30 * f.hour + 30)
+            w.withdraw(Array(iq.prefix(300)), at: f.t0 + 26 * f.hour + 10)  // still open at the end
+            w.sessionDown(ScenarioPeer.standard[0], at: f.t0 + 11 * f.hour)
+            w.sessionUp(ScenarioPeer.standard[0], at: f.t0 + 11 * f.hour + 600)
+            w.silence("rrc99", from: f.t0 + 13 * f.hour, to: f.t0 + 16 * f.hour)
+        }
+        defer { w.remove() }
+        func ingest(_ runs: [[ScenarioFile]]) throws -> String {
+            let (dir, db) = try Jinx.tempDatabase()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            for run in runs {
+                let report = try IngestPipeline(store: try SQLiteStore(path: db), options: IngestOptions(registryDirectory: Jinx.registry))
+                    .run(files: run.map(\.path))
+                #expect(report.failed.isEmpty && report.skipped.isEmpty && report.ingested.count == run.count)
+            }
+            return try StoreContents.text(of: db)
+        }
+        let one = try ingest([files])
+        let period = 6 * f.hour
+        let eight = (0..<8).map { k in files.filter { min(($0.start - f.t0) / period, 7) == UInt32(k) } }
+        #expect(eight.allSatisfy { !$0.isEmpty } && eight.reduce(0) { $0 + $1.count } == files.count)
+        let resumed = try ingest(eight)
+        #expect(one.contains("KP: complete outage") && one.contains("IQ: partial outage since") && one.contains("KP: routing instability"),
+                "\(one.prefix(3000))")
+        #expect(one == resumed)
+        if one != resumed {
+            let a = one.split(separator: "\n"), b = resumed.split(separator: "\n")
+            let first = zip(a, b).first { $0 != $1 }
+            Issue.record("first difference: \(first.map { "\($0.0)\n vs \($0.1)" } ?? "lengths \(a.count) vs \(b.count)")")
+        }
+    }
+}

@@ -126,7 +126,7 @@ enum StoreContents {
     static func text(of path: String) throws -> String {
         let store = try SQLiteStore(path: path)
         var text = try store.files().map { "\($0.contentHash) \($0.collector) \($0.elements) \($0.damagedRecords)" }.sorted().joined(separator: "\n")
-        text += try store.events(EventQuery()).map { "\($0)" }.joined(separator: "\n")
+        text += try store.events(EventQuery()).map { "\($0.summary)\n  \($0)" }.joined(separator: "\n")
         let times = try store.binTimes(from: nil, to: nil)
         text += "\n\(times.count) bin times from \(times.first ?? 0) to \(times.last ?? 0)\n"
         for subject in ["KP", "US", "SY", "EG", "BR", "DE", "AS33785", "AS131279", "AS3356", "AS7018"] {

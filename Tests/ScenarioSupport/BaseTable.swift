@@ -112,12 +112,12 @@ public struct BaseTable: Sendable {
     public static func load(_ file: String = jinxRIB, keepingRanges ranges: [Prefix], sampleOneIn: Int,
                             seed: UInt64 = 0) throws -> BaseTable {
         try load(file, keeping: { p in
-            ranges.contains { addressOf(p, liesIn: $0) } || sampled(p, oneIn: sampleOneIn, seed: seed)
+            ranges.contains { address(of: p, liesIn: $0) } || sampled(p, oneIn: sampleOneIn, seed: seed)
         })
     }
 
     /// Whether the network address of `p` lies in `range`.
-    public static func addressOf(_ p: Prefix, liesIn range: Prefix) -> Bool {
+    public static func address(of p: Prefix, liesIn range: Prefix) -> Bool {
         p.isV6 == range.isV6 && p.address.sharesPrefix(with: range.address, bits: Int(range.length))
     }
 

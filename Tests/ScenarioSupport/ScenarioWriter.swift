@@ -59,7 +59,8 @@ public enum ScenarioAction: Sendable {
     /// behind the peer: the peer's ASN is prepended, as to base paths).
     case announce([Prefix], peers: [ScenarioPeer], at: UInt32, path: [UInt32]?)
     /// From `from` until before `to`, every `every` seconds: the peers withdraw the
-    /// prefixes and announce them again with the path they had `down` seconds later.
+    /// prefixes and announce them again with the path they had `down` seconds later (a
+    /// peer skips a cycle for a route it does not have then, or while its session is down).
     case flap([Prefix], peers: [ScenarioPeer], from: UInt32, to: UInt32, every: UInt32, down: UInt32)
     /// STATE_CHANGE Established -> Idle: the collector drops the peer's routes.
     case sessionDown(ScenarioPeer, at: UInt32)
@@ -122,7 +123,7 @@ public final class ScenarioWriter {
         for p in peers where !collectors.contains(p.collector) {
             precondition(CollectorLayout(collector: p.collector) != nil,
                          "collector \(p.collector): use route-views... or rrcNN, the names archive paths are recognised by")
-            precondition(p.collector.hasPrefix("route-views") || peers.filter { $0.collector == p.collector }.count <= Int(UInt16.max))
+            precondition(peers.filter { $0.collector == p.collector }.count <= Int(UInt16.max), "too many peers for a PEER_INDEX_TABLE")
             collectors.append(p.collector)
         }
         self.base = base
@@ -150,10 +151,13 @@ public final class ScenarioWriter {
 
     // MARK: Scheduling
 
+    /// Adds actions to the scenario, in any order: `finish()` plays them by time (actions of
+    /// the same second in the order they were scheduled). Times must not be before `start`.
     public func schedule(_ actions: [ScenarioAction]) {
         for a in actions { schedule(a) }
     }
 
+    /// Adds one action (see `schedule(_:)` for a list).
     public func schedule(_ action: ScenarioAction) {
         precondition(!finished, "the scenario is finished")
         switch action {
@@ -775,13 +779,13 @@ final class CollectorRun: @unchecked Sendable {  // each run is used by one thre
     /// overlap with the rest of the play.
     private func writeRIB(_ t: UInt32) throws {
         guard !silenced(t) else { return }
+        let path = layout.ribPath(directory: plan.directory, collector: collector, time: t)
+        try makeParent(path)
         ribSlot.wait()  // the collector's previous dump is written
         if let error = ribWriters.error {
             ribSlot.signal()
             throw error
         }
-        let path = layout.ribPath(directory: plan.directory, collector: collector, time: t)
-        try makeParent(path)
         var visibleBelow = [Int](repeating: plan.prefixes.count, count: peers.count)
         for p in peers.indices {
             if !up[p] { visibleBelow[p] = 0 } else if let done = refillDone[p] { visibleBelow[p] = done }
