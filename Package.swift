@@ -10,7 +10,7 @@ import PackageDescription
 //   Routing     every peer's table over time, replay of files in time order.    -> MRT, MRTArchive
 //   Outages     series per country and origin AS, outage and instability detection. -> MRT, Registry, Connectivity, Routing
 //   Store       results in SQLite (GRDB) behind a Store protocol.               -> Outages, GRDB
-//   Pipeline    what the CLI and a server share: census renderings (text, JSON, CSV).
+//   Pipeline    what the CLI and a server share: the ingest pipeline, renderings (text, JSON, CSV, PNG).
 //                                                  -> MRT, Registry, Connectivity, Outages, Store
 //   BlackoutCLI the commands (swift-argument-parser), thin calls into the libraries
 //   blackout    the executable: main.swift only
@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Routing", dependencies: ["MRT", "MRTArchive"], swiftSettings: hotPath),
         .target(name: "Outages", dependencies: ["MRT", "Registry", "Connectivity", "Routing"], swiftSettings: hotPath),
         .target(name: "Store", dependencies: ["MRT", "MRTArchive", "Registry", "Outages", .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Pipeline", dependencies: ["MRT", "Registry", "Connectivity", "Routing", "Outages", "Store"], path: "Sources/Pipeline"),
+        .target(name: "Pipeline", dependencies: ["MRT", "MRTArchive", "CZlib", "Registry", "Connectivity", "Routing", "Outages", "Store"], path: "Sources/Pipeline"),
         .target(
             name: "BlackoutCLI",
             dependencies: [

@@ -175,7 +175,7 @@ public final class CensusBuilder {
         }
         let most = counts.max() ?? 0
         let rule = options.rule
-        return counts.map { rule.isFullFeed(ipv4Prefixes: $0, largest: most) }
+        return counts.map { rule.isFullFeed(prefixes: $0, largest: most) }
     }
 
     /// Maps every prefix of the table to its country again and says how long that took:

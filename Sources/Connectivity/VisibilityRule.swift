@@ -1,8 +1,9 @@
 /// Which peers count and which prefixes count as visible: the one rule the census and the
 /// monitor share (README "Census rules" and "Detection rules").
 ///
-/// - A peer is **full-feed** when it carries at least `fullFeedShare` (80%) as many IPv4
-///   prefixes as the peer carrying the most.
+/// - A peer is **full-feed** when it carries at least `fullFeedShare` (80%) as many prefixes
+///   as the peer carrying the most (the census and the monitor's IPv4 series count IPv4
+///   prefixes, the monitor's IPv6 series IPv6 ones).
 /// - A prefix **counts** (is one of a country's networks) when more than `visibilityShare`
 ///   (50%) of the full-feed peers carry it. In a snapshot (the census) "carry" means carry
 ///   now; over time (the monitor) it means carried in the prefix's baseline, so that a
@@ -21,10 +22,10 @@ public struct VisibilityRule: Sendable, Equatable {
         self.retainedShare = retainedShare
     }
 
-    /// Whether a peer carrying `ipv4Prefixes` is full-feed beside the largest peer's `largest`.
+    /// Whether a peer carrying `prefixes` of a family is full-feed beside the largest peer's `largest` of that family.
     @inline(__always)
-    public func isFullFeed(ipv4Prefixes: Int, largest: Int) -> Bool {
-        largest > 0 && Double(ipv4Prefixes) >= fullFeedShare * Double(largest)
+    public func isFullFeed(prefixes: Int, largest: Int) -> Bool {
+        largest > 0 && Double(prefixes) >= fullFeedShare * Double(largest)
     }
 
     /// Whether a prefix carried by `fullFeedCarriers` of `fullFeedPeers` full-feed peers counts.

@@ -31,6 +31,7 @@ extension Monitor {
         c.array(synced) { $0.bool($1) }
         c.array(counted) { $0.bool($1) }
         c.array(fullFeed) { $0.bool($1) }
+        c.array(fullFeed6) { $0.bool($1) }
         c.array(peerCollector) { $0.int($1) }
         c.u32s(inRIB.sorted())
         c.array(collectorNames) { $0.string($1) }
@@ -47,6 +48,7 @@ extension Monitor {
         c.u32(now)
         c.u32(lastAny)
         c.array(events) { c, e in Self.encode(e, to: &c) }
+        c.u64(checkpointChecksum(c.bytes[...]))
         return c.bytes
     }
 
@@ -56,6 +58,12 @@ extension Monitor {
                                registry load: @escaping (UInt32) throws -> RegistryDatabase) throws -> Monitor {
         var d = CheckpointDecoder(bytes)
         for b in magic { guard try d.u8() == b else { throw d.fail("not a Blackout checkpoint") } }
+        guard bytes.count >= magic.count + 8 else { throw d.fail("too short") }
+        var sum: UInt64 = 0
+        for (k, b) in bytes.suffix(8).enumerated() { sum |= UInt64(b) << (8 * k) }
+        guard checkpointChecksum(bytes.dropLast(8)) == sum else { throw CheckpointError(offset: bytes.count - 8, "checksum does not match") }
+        d = CheckpointDecoder(bytes, end: bytes.count - 8)
+        for _ in magic { _ = try d.u8() }
         let version = try d.u32()
         guard version == Self.version else { throw d.fail("checkpoint version \(version), this build reads \(Self.version)") }
         let stored = try decodeOptions(&d)
@@ -80,25 +88,28 @@ extension Monitor {
         guard n <= prefixes, [m.countrySeries.count, m.originSeries.count, m.carriers.count, m.expected.count,
                                m.expectedFullFeed.count, m.status.count, m.unstableStamp.count].allSatisfy({ $0 == n }),
               m.prefixPath.allSatisfy({ Int($0) < max(m.state.paths.count, 1) }),
-              m.dirtyList.allSatisfy({ Int($0) < n })
+              m.dirtyList.allSatisfy({ Int($0) < n }),
+              (0..<n).allSatisfy({ (m.status[$0] & 4 != 0) == m.state.prefixes[UInt32($0)].isV6 })
         else { throw d.fail("per-prefix tables do not match the routing state") }
         m.dirty = [Bool](repeating: false, count: n)
         for p in m.dirtyList { m.dirty[Int(p)] = true }
         m.synced = try d.array { try $0.bool() }
         m.counted = try d.array { try $0.bool() }
         m.fullFeed = try d.array { try $0.bool() }
+        m.fullFeed6 = try d.array { try $0.bool() }
         m.peerCollector = try d.array { try $0.int() }
         m.inRIB = Set(try d.u32s())
         m.collectorNames = try d.array { try $0.string() }
         m.lastHeard = try d.u32s()
         m.silent = try d.array { try $0.bool() }
         let peers = m.state.peers.count
-        guard [m.synced.count, m.counted.count, m.fullFeed.count, m.peerCollector.count].allSatisfy({ $0 == peers }),
+        guard [m.synced.count, m.counted.count, m.fullFeed.count, m.fullFeed6.count, m.peerCollector.count].allSatisfy({ $0 == peers }),
               m.lastHeard.count == m.collectorNames.count, m.silent.count == m.collectorNames.count,
               m.peerCollector.allSatisfy({ $0 >= 0 && $0 < m.collectorNames.count })
         else { throw d.fail("peer or collector tables do not match the routing state") }
         for (i, name) in m.collectorNames.enumerated() { m.collectorIDs[name] = i }
         m.fullFeedCount = m.fullFeed.filter { $0 }.count
+        m.fullFeedCount6 = m.fullFeed6.filter { $0 }.count
         m.countedCount = m.counted.filter { $0 }.count
         for (key, time) in try d.array({ (try $0.u64(), try $0.u32()) }) { m.missing[key] = time }
         m.missingQueue = try d.array { (time: try $0.u32(), key: try $0.u64()) }

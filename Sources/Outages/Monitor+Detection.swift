@@ -11,7 +11,7 @@ extension Monitor {
             s.baseline.shift(s.rebase)
             for k in s.outages.indices { s.outages[k].baseline = max(0, s.outages[k].baseline + Double(s.rebase)) }
         }
-        guard fullFeedCount > 0 else { return }  // a gap in the data: nothing is judged
+        guard bin.fullFeedPeers > 0 else { return }  // a gap in the data: nothing is judged
         let v = Double(s.visible)
         // Flapping now, or instability under way or being confirmed: only a long loss is an outage.
         let unsettled = s.instability != nil || s.highRun > 0 || s.flaps > 0

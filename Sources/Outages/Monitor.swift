@@ -33,7 +33,7 @@ public final class Monitor {
     var carriers: [UInt16] = []
     var expected: [UInt16] = []
     var expectedFullFeed: [UInt16] = []
-    /// Bit 0: it counts; bit 1: it is visible.
+    /// Bit 0: it counts; bit 1: it is visible; bit 2: it is IPv6.
     var status: [UInt8] = []
     /// The last bin in which it was counted as unstable (flap or path change).
     var unstableStamp: [UInt32] = []
@@ -43,9 +43,13 @@ public final class Monitor {
     // Per peer id.
     var synced: [Bool] = []
     var counted: [Bool] = []
+    /// Full-feed for IPv4 and for IPv6, each judged on its own family's table (a collector's
+    /// IPv6 sessions are often peers of their own).
     var fullFeed: [Bool] = []
+    var fullFeed6: [Bool] = []
     var peerCollector: [Int] = []
     var fullFeedCount = 0
+    var fullFeedCount6 = 0
     var countedCount = 0
     /// Peers listed by the RIB dump being read.
     var inRIB: Set<UInt32> = []
@@ -178,6 +182,7 @@ public final class Monitor {
             synced.append(false)
             counted.append(false)
             fullFeed.append(false)
+            fullFeed6.append(false)
             peerCollector.append(collectorIDs[state.peers[synced.count - 1].collector] ?? collector)
         }
     }
@@ -234,50 +239,61 @@ public final class Monitor {
     /// A peer stops counting (session down, silent collector): it leaves carriers and
     /// baselines alike (a rebase, not a loss).
     private func exclude(_ peer: UInt32) {
-        let ff = fullFeed[Int(peer)]
         var touched: [UInt32] = []
         state.tables[Int(peer)].forEach { prefix, _ in
             carriers[Int(prefix)] &-= 1
             expected[Int(prefix)] &-= 1
-            if ff { expectedFullFeed[Int(prefix)] &-= 1 }
+            if isFullFeed(peer, for: prefix) { expectedFullFeed[Int(prefix)] &-= 1 }
             touched.append(prefix)
         }
         for (key, _) in missing where UInt32(truncatingIfNeeded: key >> 32) == peer {
             let prefix = UInt32(truncatingIfNeeded: key)
             missing[key] = nil
             expected[Int(prefix)] &-= 1
-            if ff { expectedFullFeed[Int(prefix)] &-= 1 }
+            if isFullFeed(peer, for: prefix) { expectedFullFeed[Int(prefix)] &-= 1 }
             touched.append(prefix)
         }
         counted[Int(peer)] = false
         countedCount -= 1
-        if ff {
-            fullFeed[Int(peer)] = false
-            fullFeedCount -= 1
-        }
+        if fullFeed[Int(peer)] { fullFeed[Int(peer)] = false; fullFeedCount -= 1 }
+        if fullFeed6[Int(peer)] { fullFeed6[Int(peer)] = false; fullFeedCount6 -= 1 }
         for p in touched { evaluate(p, rebase: true) }
+    }
+
+    /// Whether `peer` is full-feed for the family of `prefix`.
+    @inline(__always)
+    func isFullFeed(_ peer: UInt32, for prefix: UInt32) -> Bool {
+        status[Int(prefix)] & 4 != 0 ? fullFeed6[Int(peer)] : fullFeed[Int(peer)]
     }
 
     /// Which counted peers are full-feed, decided when the peers that count change (not
     /// bin by bin, so that a table's ups and downs do not move it). A change re-judges
     /// every prefix, as a rebase.
     private func refreshFullFeed() {
-        var largest = 0
-        for i in counted.indices where counted[i] { largest = max(largest, state.tables[i].ipv4Count) }
+        var largest = 0, largest6 = 0
+        for i in counted.indices where counted[i] {
+            largest = max(largest, state.tables[i].ipv4Count)
+            largest6 = max(largest6, state.tables[i].count - state.tables[i].ipv4Count)
+        }
         var changed = false
         for i in counted.indices {
-            let ff = counted[i] && options.rule.isFullFeed(ipv4Prefixes: state.tables[i].ipv4Count, largest: largest)
-            guard ff != fullFeed[i] else { continue }
+            let ff = counted[i] && options.rule.isFullFeed(prefixes: state.tables[i].ipv4Count, largest: largest)
+            let ff6 = counted[i] && options.rule.isFullFeed(prefixes: state.tables[i].count - state.tables[i].ipv4Count,
+                                                            largest: largest6)
+            guard ff != fullFeed[i] || ff6 != fullFeed6[i] else { continue }
             changed = true
+            let was = (fullFeed[i], fullFeed6[i])
             fullFeed[i] = ff
-            fullFeedCount += ff ? 1 : -1
-            state.tables[i].forEach { prefix, _ in
-                if ff { expectedFullFeed[Int(prefix)] &+= 1 } else { expectedFullFeed[Int(prefix)] &-= 1 }
+            fullFeed6[i] = ff6
+            fullFeedCount += (ff ? 1 : 0) - (was.0 ? 1 : 0)
+            fullFeedCount6 += (ff6 ? 1 : 0) - (was.1 ? 1 : 0)
+            func adjust(_ prefix: UInt32) {
+                let v6 = status[Int(prefix)] & 4 != 0
+                let (before, after) = v6 ? (was.1, ff6) : (was.0, ff)
+                if after && !before { expectedFullFeed[Int(prefix)] &+= 1 } else if before && !after { expectedFullFeed[Int(prefix)] &-= 1 }
             }
-            for (key, _) in missing where UInt32(truncatingIfNeeded: key >> 32) == UInt32(i) {
-                let prefix = Int(UInt32(truncatingIfNeeded: key))
-                if ff { expectedFullFeed[prefix] &+= 1 } else { expectedFullFeed[prefix] &-= 1 }
-            }
+            state.tables[i].forEach { prefix, _ in adjust(prefix) }
+            for (key, _) in missing where UInt32(truncatingIfNeeded: key >> 32) == UInt32(i) { adjust(UInt32(truncatingIfNeeded: key)) }
         }
         guard changed else { return }
         for p in 0..<UInt32(status.count) { evaluate(p, rebase: true) }
@@ -290,7 +306,7 @@ public final class Monitor {
         carriers[Int(prefix)] &+= 1
         if missing.removeValue(forKey: UInt64(peer) << 32 | UInt64(prefix)) == nil {
             expected[Int(prefix)] &+= 1
-            if fullFeed[Int(peer)] { expectedFullFeed[Int(prefix)] &+= 1 }
+            if isFullFeed(peer, for: prefix) { expectedFullFeed[Int(prefix)] &+= 1 }
         }
         markDirty(prefix)
     }
@@ -312,9 +328,9 @@ public final class Monitor {
             missingHead += 1
             guard missing[key] == t else { continue }
             missing[key] = nil
-            let peer = Int(key >> 32), prefix = UInt32(truncatingIfNeeded: key)
+            let peer = UInt32(truncatingIfNeeded: key >> 32), prefix = UInt32(truncatingIfNeeded: key)
             expected[Int(prefix)] &-= 1
-            if fullFeed[peer] { expectedFullFeed[Int(prefix)] &-= 1 }
+            if isFullFeed(peer, for: prefix) { expectedFullFeed[Int(prefix)] &-= 1 }
             markDirty(prefix)
         }
         if missingHead > 4096, missingHead * 2 > missingQueue.count {
@@ -340,7 +356,7 @@ public final class Monitor {
             carriers.append(0)
             expected.append(0)
             expectedFullFeed.append(0)
-            status.append(0)
+            status.append(p.isV6 ? 4 : 0)
             unstableStamp.append(UInt32.max)
             dirty.append(false)
         }
@@ -393,9 +409,10 @@ public final class Monitor {
     /// `rebase`, the change comes from which peers count, and the series' baselines move with it.
     private func evaluate(_ p: UInt32, rebase: Bool) {
         let i = Int(p)
-        let counts = options.rule.counts(fullFeedCarriers: Int(expectedFullFeed[i]), fullFeedPeers: fullFeedCount)
+        let v6 = status[i] & 4 != 0
+        let counts = options.rule.counts(fullFeedCarriers: Int(expectedFullFeed[i]), fullFeedPeers: v6 ? fullFeedCount6 : fullFeedCount)
         let visible = counts && options.rule.isVisible(carriers: Int(carriers[i]), expected: Int(expected[i]))
-        let new: UInt8 = (counts ? 1 : 0) | (visible ? 2 : 0)
+        let new: UInt8 = (counts ? 1 : 0) | (visible ? 2 : 0) | (v6 ? 4 : 0)
         let wasVisible = status[i] & 2 != 0
         status[i] = new
         if visible != wasVisible, countrySeries[i] >= 0 {
@@ -479,7 +496,8 @@ public final class Monitor {
             if s.changed { s.space = space(of: Int32(i)) }
             let bin = SeriesBin(time: time, visiblePrefixes: s.visible, space: s.space, announcements: s.announcements,
                                 withdrawals: s.withdrawals, pathChanges: s.pathChanges, flaps: s.flaps,
-                                unstablePrefixes: s.unstable, fullFeedPeers: fullFeedCount, peers: countedCount,
+                                unstablePrefixes: s.unstable,
+                                fullFeedPeers: s.id.family == .ipv6 ? fullFeedCount6 : fullFeedCount, peers: countedCount,
                                 collectors: collectorsCounted)
             // Countries have a bin every time; origin ASes only when something changed.
             if s.isCountry || s.hasUpdates || s.lastStored.map({ $0.visiblePrefixes != bin.visiblePrefixes || $0.space != bin.space }) ?? (bin.visiblePrefixes > 0) {

@@ -41,6 +41,25 @@ public struct CheckpointEncoder {
     }
 }
 
+/// A 64-bit checksum of `bytes` (multiply-xorshift over 8-byte words), so that a damaged
+/// checkpoint is refused instead of restored into a silently wrong state.
+public func checkpointChecksum(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+    bytes.withUnsafeBytes { raw in
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(raw.count)
+        var i = 0
+        while i + 8 <= raw.count {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 29
+            i += 8
+        }
+        while i < raw.count {
+            h = (h ^ UInt64(raw[i])) &* 0x94D0_49BB_1331_11EB
+            i += 1
+        }
+        return h ^ h >> 32
+    }
+}
+
 /// A checkpoint that cannot be read back.
 public struct CheckpointError: Error, Sendable, CustomStringConvertible {
     public var offset: Int
@@ -54,14 +73,20 @@ public struct CheckpointError: Error, Sendable, CustomStringConvertible {
 
 public struct CheckpointDecoder {
     private let bytes: [UInt8]
+    /// One past the last byte to read.
+    private let end: Int
     public private(set) var offset = 0
 
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    /// Reads `bytes`, or their first `end` bytes.
+    public init(_ bytes: [UInt8], end: Int? = nil) {
+        self.bytes = bytes
+        self.end = min(max(0, end ?? bytes.count), bytes.count)
+    }
 
-    public var isAtEnd: Bool { offset == bytes.count }
+    public var isAtEnd: Bool { offset == end }
 
     private mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
-        guard n >= 0, bytes.count - offset >= n else { throw CheckpointError(offset: offset, "ends early (\(n) bytes wanted)") }
+        guard n >= 0, end - offset >= n else { throw CheckpointError(offset: offset, "ends early (\(n) bytes wanted)") }
         defer { offset += n }
         return bytes[offset..<offset + n]
     }
@@ -91,7 +116,7 @@ public struct CheckpointDecoder {
     public mutating func count(itemSize: Int = 1) throws -> Int {
         let at = offset
         let n = try int()
-        guard n >= 0, n <= (bytes.count - offset) / max(itemSize, 1) else {
+        guard n >= 0, n <= (end - offset) / max(itemSize, 1) else {
             throw CheckpointError(offset: at, "count \(n) larger than the data")
         }
         return n

@@ -41,9 +41,14 @@ extension RoutingState {
             c.u32(p.asn)
         }
         for table in tables {
+            // In prefix order, so that the same state always gives the same bytes.
+            var pairs: [UInt64] = []
+            pairs.reserveCapacity(table.count)
+            table.forEach { prefix, path in pairs.append(UInt64(prefix) << 32 | UInt64(path)) }
+            pairs.sort()
             var routes: [UInt32] = []
             routes.reserveCapacity(table.count * 2)
-            table.forEach { prefix, path in routes.append(prefix); routes.append(path) }
+            for r in pairs { routes.append(UInt32(truncatingIfNeeded: r >> 32)); routes.append(UInt32(truncatingIfNeeded: r)) }
             c.int(table.ipv4Count)
             c.u32s(routes)
         }

@@ -1,18 +1,17 @@
 import CZlib
 import MRTArchive
 import Outages
-import Pipeline
 
 /// Draws a series' visible IPv4 prefixes over time into a PNG (RFC 2083): the series as a
 /// blue line over a grid, outages shaded red and instability yellow, as Dyn's charts
 /// showed them. Labels are not drawn; the PNG's tEXt chunk names the country and period.
-struct TimelineChart {
+public struct TimelineChart {
     let bins: [SeriesBin]
     let events: [Event]
     let width = 1000, height = 360, margin = 20
     private var pixels: [UInt8]
 
-    init(rows: [TimelineRow], events: [Event]) {
+    public init(rows: [TimelineRow], events: [Event]) {
         self.bins = rows.map(\.ipv4)
         self.events = events
         pixels = [UInt8](repeating: 255, count: 1000 * 360 * 3)
@@ -37,7 +36,7 @@ struct TimelineChart {
         }
     }
 
-    func write(to path: String) throws {
+    public func write(to path: String) throws {
         var chart = self
         chart.draw()
         let out = try OutputFile(path: path, compression: .none)
