@@ -55,16 +55,16 @@ struct IngestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The baseline is the median of this many hours of normal bins before.", valueName: "hours"))
     var baselineHours = 24.0
 
-    @Option(help: ArgumentHelp("Instability: churn above this multiple of its baseline...", valueName: "factor"))
+    @Option(help: ArgumentHelp("Instability: prefixes that flap or change path in a bin above this multiple of their baseline...", valueName: "factor"))
     var instabilityFactor = 5.0
 
-    @Option(help: ArgumentHelp("... and above this many events per bin...", valueName: "count"))
-    var instabilityMinimum = 20.0
+    @Option(help: ArgumentHelp("... and at least this many (and a tenth of a country's prefixes, half of an origin AS's)...", valueName: "count"))
+    var instabilityMinimum = 2.0
 
-    @Option(help: ArgumentHelp("... for this many consecutive bins.", valueName: "bins"))
+    @Option(help: ArgumentHelp("... for this many bins for a country (twice as long for an origin AS).", valueName: "bins"))
     var instabilityBins = 3
 
-    @Option(help: ArgumentHelp("A prefix is visible when more than this share of the full-feed peers carry it.", valueName: "share"))
+    @Option(help: ArgumentHelp("A prefix counts when more than this share of the full-feed peers carried it in its baseline.", valueName: "share"))
     var visibility = 0.5
 
     @Option(help: ArgumentHelp("A peer is full-feed with at least this share of the largest peer's IPv4 prefixes.", valueName: "share"))
@@ -107,7 +107,7 @@ struct IngestCommand: ParsableCommand {
                         outageThreshold > 0 && outageThreshold < 1)
         try requireFlag("--baseline-hours", baselineHours, in: "(0, 720] (up to 30 days)", baselineHours > 0 && baselineHours <= 720)
         try requireFlag("--instability-factor", instabilityFactor, in: "(1, 1000]", instabilityFactor > 1 && instabilityFactor <= 1000)
-        try requireFlag("--instability-minimum", instabilityMinimum, in: "[0, 1000000] (events per bin)",
+        try requireFlag("--instability-minimum", instabilityMinimum, in: "[0, 1000000] (prefixes per bin)",
                         instabilityMinimum >= 0 && instabilityMinimum <= 1_000_000)
         try requireFlag("--instability-bins", instabilityBins, in: "[1, 1000] (consecutive bins)", instabilityBins >= 1 && instabilityBins <= 1000)
         try requireFlag("--visibility", visibility, in: "[0, 1) (a share of the full-feed peers)", visibility >= 0 && visibility < 1)
@@ -137,6 +137,7 @@ struct IngestCommand: ParsableCommand {
             o[keyPath: k].instabilityMinimum = Int(instabilityMinimum)
         }
         o.countries.instabilityDuration = UInt32(instabilityBins) * o.binSeconds
+        o.originASes.instabilityDuration = 2 * o.countries.instabilityDuration
         return o
     }
 

@@ -299,8 +299,25 @@ extension Monitor {
 public struct CheckpointRulesMismatch: Error, Sendable, CustomStringConvertible {
     public var stored: DetectorOptions
     public var given: DetectorOptions
+
+    /// Every rule by name, to say which differ.
+    static func named(_ o: DetectorOptions) -> [(String, String)] {
+        func rules(_ prefix: String, _ r: SeriesRules) -> [(String, String)] {
+            [("\(prefix) outage threshold", "\(r.outageThreshold)"), ("\(prefix) minimum prefixes", "\(r.minimumPrefixes)"),
+             ("\(prefix) outage duration", "\(r.outageDuration) s"), ("\(prefix) instability share", "\(r.instabilityShare)"),
+             ("\(prefix) instability minimum", "\(r.instabilityMinimum)"), ("\(prefix) instability factor", "\(r.instabilityFactor)"),
+             ("\(prefix) instability duration", "\(r.instabilityDuration) s"), ("\(prefix) instability quiet", "\(r.instabilityQuiet) s")]
+        }
+        return [("bin", "\(o.binSeconds) s"), ("baseline", "\(o.baselineSeconds) s"), ("history", "\(o.minimumHistorySeconds) s"),
+                ("gap", "\(o.gapSeconds) s"), ("silence", "\(o.silenceSeconds) s"), ("full-feed share", "\(o.rule.fullFeedShare)"),
+                ("visibility share", "\(o.rule.visibilityShare)"), ("retained share", "\(o.rule.retainedShare)")]
+            + rules("country", o.countries) + rules("origin AS", o.originASes)
+    }
+
     public var description: String {
-        "the stored state was built with other detection rules (bin \(stored.binSeconds) s, baseline \(stored.baselineSeconds) s, "
-            + "…); give the same flags again, or --from-scratch to start over with the new ones"
+        let differences = zip(Self.named(stored), Self.named(given)).filter { $0.0.1 != $0.1.1 }
+            .map { "\($0.0.0) \($0.1.1) (stored: \($0.0.1))" }
+        return "the stored state was built with other detection rules: " + differences.joined(separator: ", ")
+            + "; give the same flags again, or --from-scratch to start over with the new ones"
     }
 }

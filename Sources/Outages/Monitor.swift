@@ -92,9 +92,6 @@ public final class Monitor {
         self.loadRegistry = registry
     }
 
-    /// The bins of one series closed since the last `takeResults`.
-    public func bins(of id: SeriesID) -> [SeriesBin] { bins.filter { $0.series == id }.map(\.bin) }
-
     // MARK: Input
 
     /// Applies one element of `collector` (elements must come in time order: see `Replay`).

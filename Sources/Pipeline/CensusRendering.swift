@@ -155,26 +155,7 @@ public enum CensusRendering {
     static func list(_ asns: [UInt32]) -> String { asns.map(String.init).joined(separator: ",") }
 
     /// A JSON string, or `null` for nil.
-    static func jsonString(_ s: String?) -> String {
-        guard let s else { return "null" }
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u00" + String(repeating: "0", count: 2 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func jsonString(_ s: String?) -> String { s.map(EventRendering.string) ?? "null" }
 
     static func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
         let n = max(0, width - s.count)

@@ -12,7 +12,7 @@ public enum EventRendering {
 
     static func two(_ x: Int) -> String { x < 10 ? "0\(x)" : "\(x)" }
 
-    /// A JSON string literal (RFC 8259 section 7).
+    /// A JSON string literal (RFC 8259 section 7): quotes, backslashes and control characters escaped.
     public static func string(_ s: String) -> String {
         var out = "\""
         for c in s.unicodeScalars {
@@ -20,6 +20,7 @@ public enum EventRendering {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             case "\n": out += "\\n"
+            case "\t": out += "\\t"
             case _ where c.value < 0x20: out += "\\u00" + (c.value < 16 ? "0" : "") + String(c.value, radix: 16)
             default: out.unicodeScalars.append(c)
             }

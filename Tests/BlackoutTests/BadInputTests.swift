@@ -12,31 +12,9 @@ struct BadInputTests {
     static let slice = TestData.path("mrt/slices/rib.20140523.0600.first-complete-records.mrt.gz")
     static let updates = TestData.path("mrt/ris/ris.rrc06.updates.1401488100.gz")
 
-    struct Outcome {
-        var status: Int32
-        var exited: Bool  // false: killed by a signal (a trap)
-        var stdout: String
-        var stderr: String
-    }
-
     /// Runs the built `blackout` with `environment` added to this process's.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
-        let p = Process()
-        p.executableURL = CLI.executable
-        p.arguments = arguments
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe()
-        let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("blackout-stderr-\(UUID().uuidString)").path
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: errPath) }
-        p.standardOutput = out
-        p.standardError = FileHandle(forWritingAtPath: errPath)
-        try p.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Outcome(status: p.terminationStatus, exited: p.terminationReason == .exit,
-                       stdout: String(decoding: outData, as: UTF8.self),
-                       stderr: String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self))
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CLI.Result {
+        try CLI.run(arguments, environment: environment)
     }
 
     static func tempDir() throws -> String {

@@ -139,14 +139,18 @@ enum CLI {
 
     struct Result {
         var status: Int32
+        /// False when a signal ended it (a trap, a crash).
+        var exited: Bool
         var stdout: String
         var stderr: String
     }
 
-    static func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
+    /// Runs the built `blackout`, with `environment` added to this process's.
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Result {
         let p = Process()
         p.executableURL = executable
         p.arguments = arguments
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe()
         // Standard error goes to a file, so neither stream can block the other.
         let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("blackout-stderr-\(UUID().uuidString)").path
@@ -159,8 +163,8 @@ enum CLI {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         let errData = FileManager.default.contents(atPath: errPath) ?? Data()
-        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        return Result(status: p.terminationStatus, exited: p.terminationReason == .exit,
+                      stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
     }
 
     static func bgpdump(_ path: String) throws -> String {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Outages
+import Pipeline
 import Registry
 import Store
 import Testing
@@ -54,5 +55,23 @@ struct StoreDamageTests {
                 && second.stderr.contains("--from-scratch"), "\(second.stderr)")
         let scratch = try CLI.run(["ingest", "--db", path, "--registry", registry, "--from-scratch", later])
         #expect(scratch.status == 0, "\(scratch.stderr)")
+    }
+
+    /// `ingest`'s flag defaults are the library's rules: a state the command line stored
+    /// resumes through the library with its default options (a checkpoint built with other
+    /// rules would be refused).
+    @Test func commandLineDefaultsAreTheLibraryRules() throws {
+        let (dir, path) = try Self.database()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let registry = TestData.path("registry")
+        let first = try CLI.run(["ingest", "--db", path, "--registry", registry,
+                                 TestData.path("mrt/routeviews/route-views2.updates.20130101.part3.mrt")])
+        #expect(first.status == 0, "\(first.stderr)")
+        let report = try IngestPipeline(store: try SQLiteStore(path: path), options: IngestOptions(registryDirectory: registry))
+            .run(files: [TestData.path("mrt/routeviews/route-views2.updates.20131201.0000.bz2")])
+        #expect(report.restored != nil && report.ingested.count == 1)
+        let other = try CLI.run(["ingest", "--db", path, "--registry", registry, "--outage-duration", "20m",
+                                 TestData.path("mrt/ris/ris.rrc06.updates.1427846400.gz")])
+        #expect(other.status == 1 && other.stderr.contains("other detection rules"), "\(other.stderr)")
     }
 }

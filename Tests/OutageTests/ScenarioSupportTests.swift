@@ -228,32 +228,4 @@ struct ScenarioSupportTests {
             }
         }
     }
-
-    /// The 2-day timing of the full table: `BLACKOUT_SCENARIO_TIMING=1 swift test --filter ScenarioSupportTests`.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["BLACKOUT_SCENARIO_TIMING"] != nil))
-    func twoDaysOfTheFullTable() throws {
-        let clock = ContinuousClock()
-        var t = clock.now
-        let base = try BaseTable.load()
-        let load = clock.now - t
-        t = clock.now
-        let day: UInt32 = 86_400
-        let w = try ScenarioWriter(base: base, start: Self.t0, end: Self.t0 + 2 * day)
-        defer { w.remove() }
-        let ribEvery = ProcessInfo.processInfo.environment["BLACKOUT_SCENARIO_TIMING"].flatMap { UInt32($0) } ?? 0
-        for c in w.collectors {
-            if ribEvery > 1 { w.writeRIBs(collector: c, every: ribEvery) } else { w.writeRIB(time: Self.t0, collector: c) }
-        }
-        w.withdraw(Self.kp, at: Self.t0 + day)
-        w.announce(Self.kp, at: Self.t0 + day + 7200)
-        w.sessionDown(w.peers[1], at: Self.t0 + 3600)
-        w.sessionUp(w.peers[1], at: Self.t0 + 4000)
-        w.silence("rrc99", from: Self.t0 + day / 2, to: Self.t0 + day / 2 + 3600)
-        w.background(churn: Churn(excluding: [Self.kpRange]))
-        let files = try w.finish()
-        let write = clock.now - t
-        let bytes = files.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1.path)[.size] as? Int) ?? 0) }
-        print("scenario timing: load \(load), write \(write): \(files.count) files, \(files.reduce(0) { $0 + $1.records }) records, \(bytes) bytes")
-        #expect(files.count == 2 * 96 + (2 * 288 - 12) + w.collectors.count * (ribEvery > 1 ? Int(2 * day / ribEvery) + 1 : 1))
-    }
 }
