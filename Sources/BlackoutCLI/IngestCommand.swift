@@ -115,9 +115,11 @@ struct IngestCommand: ParsableCommand {
         try requireFlag("--retained", retained, in: "(0, 1] (a share of the prefix's baseline carriers)", retained > 0 && retained <= 1)
         try requireFlag("--asn-outage-threshold", asnOutageThreshold, in: "(0, 1)", asnOutageThreshold > 0 && asnOutageThreshold < 1)
         try requireFlag("--asn-minimum-prefixes", asnMinimumPrefixes, in: "[1, 1000000]", asnMinimumPrefixes >= 1 && asnMinimumPrefixes <= 1_000_000)
-        for (flag, text) in [("--outage-duration", outageDuration), ("--asn-outage-duration", asnOutageDuration), ("--silence", silence)] {
+        for (flag, text) in [("--outage-duration", outageDuration), ("--asn-outage-duration", asnOutageDuration)] {
             try requireFlag(flag, "'\(text)'", in: "0...7d (such as 0, 15m, 1h)", BinWidth.parse(text, allowZero: true).map { $0 <= 7 * 86_400 } ?? false)
         }
+        try requireFlag("--silence", "'\(silence)'", in: "5m...7d (such as 30m, 2h)",
+                        BinWidth.parse(silence).map { $0 >= 300 && $0 <= 7 * 86_400 } ?? false)
     }
 
     /// The detection rules these flags ask for.

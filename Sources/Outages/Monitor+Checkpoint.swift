@@ -85,9 +85,9 @@ extension Monitor {
         m.unstableStamp = try d.u32s()
         m.dirtyList = try d.u32s()
         let n = m.prefixPath.count
-        guard n <= prefixes, [m.countrySeries.count, m.originSeries.count, m.carriers.count, m.expected.count,
+        guard n == prefixes, n == 0 || m.state.paths.count > 0, [m.countrySeries.count, m.originSeries.count, m.carriers.count, m.expected.count,
                                m.expectedFullFeed.count, m.status.count, m.unstableStamp.count].allSatisfy({ $0 == n }),
-              m.prefixPath.allSatisfy({ Int($0) < max(m.state.paths.count, 1) }),
+              m.prefixPath.allSatisfy({ Int($0) < m.state.paths.count }),
               m.dirtyList.allSatisfy({ Int($0) < n }),
               (0..<n).allSatisfy({ (m.status[$0] & 4 != 0) == m.state.prefixes[UInt32($0)].isV6 })
         else { throw d.fail("per-prefix tables do not match the routing state") }
@@ -110,6 +110,7 @@ extension Monitor {
         for (i, name) in m.collectorNames.enumerated() { m.collectorIDs[name] = i }
         m.fullFeedCount = m.fullFeed.filter { $0 }.count
         m.fullFeedCount6 = m.fullFeed6.filter { $0 }.count
+        m.judgedFullFeed = (m.fullFeedCount, m.fullFeedCount6)
         m.countedCount = m.counted.filter { $0 }.count
         for (key, time) in try d.array({ (try $0.u64(), try $0.u32()) }) { m.missing[key] = time }
         m.missingQueue = try d.array { (time: try $0.u32(), key: try $0.u64()) }
@@ -131,6 +132,15 @@ extension Monitor {
             else { throw d.fail("event references out of range") }
         }
         let inRange = { (key: UInt64) in Int(key >> 32) < peers && Int(UInt32(truncatingIfNeeded: key)) < n }
+        // Times and counters the detectors do arithmetic with.
+        let bin = m.binStart ?? 0
+        guard bin <= UInt32.max - 2 * options.gapSeconds - options.binSeconds,
+              m.series.allSatisfy({ s in
+                  s.highRun >= 0 && s.quietRun >= 0 && s.evidence.start <= bin && s.outages.allSatisfy { $0.start <= bin }
+                      && abs(s.baseline.offset) < 1 << 31 && abs(s.churnBaseline.offset) < 1 << 31
+                      && s.outages.allSatisfy { $0.peers.allSatisfy { Int($0) < peers } }
+              })
+        else { throw d.fail("detector state out of range") }
         guard m.series.allSatisfy({ $0.prefixes.allSatisfy { Int($0) < n } && $0.lastNormal.allSatisfy { Int($0) < n }
                   && $0.binPeers.union($0.lastBinPeers).union($0.evidence.peers).allSatisfy { Int($0) < peers } }),
               m.missing.keys.allSatisfy(inRange), m.missingQueue.allSatisfy({ inRange($0.key) }),
@@ -225,6 +235,7 @@ extension Monitor {
         encode(s.baseline, to: &c)
         c.array(s.outages) { c, o in
             c.u32(o.start); c.double(o.baseline); c.double(o.lowest); c.optionalU32(o.event.map { UInt32($0) })
+            c.u32s(o.peers.sorted())
         }
         c.bool(s.relearning)
         c.u32s(s.lastNormal); c.bool(s.normalStale)
@@ -250,7 +261,8 @@ extension Monitor {
         s.binPeers = Set(try d.u32s()); s.lastBinPeers = Set(try d.u32s())
         s.baseline = try decodeBaseline(&d)
         s.outages = try d.array { d in
-            OpenOutage(start: try d.u32(), baseline: try d.double(), lowest: try d.double(), event: try d.optionalU32().map { Int($0) })
+            OpenOutage(start: try d.u32(), baseline: try d.double(), lowest: try d.double(), event: try d.optionalU32().map { Int($0) },
+                       peers: Set(try d.u32s()))
         }
         s.relearning = try d.bool()
         s.lastNormal = try d.u32s(); s.normalStale = try d.bool()

@@ -9,8 +9,12 @@ extension Monitor {
         // A change in which peers count moves the baselines with the series.
         if s.rebase != 0 {
             s.baseline.shift(s.rebase)
-            for k in s.outages.indices { s.outages[k].baseline = max(0, s.outages[k].baseline + Double(s.rebase)) }
+            for k in s.outages.indices {
+                s.outages[k].baseline = max(0, s.outages[k].baseline + Double(s.rebase))
+                s.outages[k].lowest = max(0, s.outages[k].lowest + Double(s.rebase))
+            }
         }
+        for k in s.outages.indices { s.outages[k].peers.formUnion(s.binPeers) }
         guard bin.fullFeedPeers > 0 else { return }  // a gap in the data: nothing is judged
         let v = Double(s.visible)
         // Flapping now, or instability under way or being confirmed: only a long loss is an outage.
@@ -52,7 +56,7 @@ extension Monitor {
             }
             let b = s.baseline.median
             if s.baseline.count >= options.minimumHistory, b >= Double(r.minimumPrefixes), v < r.outageThreshold * b {
-                var o = OpenOutage(start: bin.time, baseline: b, lowest: v, event: nil)
+                var o = OpenOutage(start: bin.time, baseline: b, lowest: v, event: nil, peers: s.binPeers.union(s.lastBinPeers))
                 if width >= r.outageDuration || (v == 0 && !unsettled) { report(i, &o, lastSeen: end) }
                 s.outages.append(o)
             } else {
@@ -104,7 +108,7 @@ extension Monitor {
                 s.quietRun += 1
             }
             fill(&events[e], from: s.evidence, lastSeen: bin.time + width)
-            if UInt32(s.quietRun) * width >= r.instabilityQuiet {
+            if s.quietRun > 0, UInt32(s.quietRun) * width >= r.instabilityQuiet {
                 closeEvent(e, at: bin.time - UInt32(s.quietRun - 1) * width)
                 s.instability = nil
                 s.quietRun = 0

@@ -42,7 +42,7 @@ extension Monitor {
         let homeCode = home?.rawValue ?? lost.first.flatMap { countrySeries[Int($0)] >= 0 ? countryCode(of: $0) : nil } ?? 0
         let kept = Set(nowVisible.map { provider(ofPath: prefixPath[Int($0)], home: homeCode) })
         let providers = Set(lost.map { provider(ofPath: prefixPath[Int($0)], home: homeCode) }).subtracting(kept).subtracting([0])
-        var peerIDs = s.binPeers.union(s.lastBinPeers)
+        var peerIDs = o.peers.union(s.binPeers).union(s.lastBinPeers)
         if let old { peerIDs.formUnion(old.peers.compactMap { peerID(named: $0) }) }
         let (peers, collectors) = peerNames(peerIDs)
         let fraction = o.baseline > 0 ? max(0, 1 - o.lowest / o.baseline) : 0

@@ -50,6 +50,8 @@ public final class Monitor {
     var peerCollector: [Int] = []
     var fullFeedCount = 0
     var fullFeedCount6 = 0
+    /// The full-feed counts every prefix was last judged against.
+    var judgedFullFeed = (0, 0)
     var countedCount = 0
     /// Peers listed by the RIB dump being read.
     var inRIB: Set<UInt32> = []
@@ -77,6 +79,9 @@ public final class Monitor {
     var withdrawnBefore: Set<UInt64> = []
     /// A and W elements in the open bin, any series.
     var updatesInBin = 0
+    /// The start of the bin in progress: data older than it can no longer be applied.
+    public var openBin: UInt32? { binStart }
+
     /// Time of the latest element applied; `lastAny` lags it while the bins before an
     /// element are closed, so that a hole in all of the data is not taken for silence.
     public internal(set) var now: UInt32 = 0
@@ -88,6 +93,8 @@ public final class Monitor {
     public internal(set) var events: [Event] = []
 
     public init(options: DetectorOptions = DetectorOptions(), registry: @escaping (UInt32) throws -> RegistryDatabase) {
+        var options = options
+        options.binSeconds = max(options.binSeconds, 1)
         self.options = options
         self.loadRegistry = registry
     }
@@ -120,7 +127,9 @@ public final class Monitor {
         switch change {
         case .added(let peer, let prefix, let path):
             grow(prefix)
-            prefixPath[Int(prefix)] = path
+            // The origin and providers follow the peers that count (a leak seen by one other
+            // peer does not move a prefix to another origin AS).
+            if counted[Int(peer)] || carriers[Int(prefix)] == 0 { prefixPath[Int(prefix)] = path }
             if announce {
                 forSeries(of: prefix) { $0.announcements += 1 }
                 let key = UInt64(peer) << 32 | UInt64(prefix)
@@ -130,8 +139,8 @@ public final class Monitor {
                 }
             }
             if counted[Int(peer)] { carry(peer, prefix) } else { markDirty(prefix) }  // the origin may have changed
-        case .pathChanged(_, let prefix, _, let new):
-            prefixPath[Int(prefix)] = new
+        case .pathChanged(let peer, let prefix, _, let new):
+            if counted[Int(peer)] || carriers[Int(prefix)] == 0 { prefixPath[Int(prefix)] = new }
             markDirty(prefix)  // the origin may have changed
             if announce {
                 forSeries(of: prefix) { $0.announcements += 1; $0.pathChanges += 1 }
@@ -148,13 +157,28 @@ public final class Monitor {
         }
     }
 
-    /// A RIB dump has been read to its end: it re-synchronises the tables it listed, and
-    /// their peers count from now on.
-    public func endOfRIB() {
-        for (peer, prefix, _) in state.endRIB() where counted[Int(peer)] { drop(peer, prefix) }
-        guard !inRIB.isEmpty else { return }
-        let listed = inRIB.sorted()
-        inRIB = []
+    /// Replays `replay`'s files through the monitor, ending each RIB dump when its file
+    /// ends; `each` is called after every element and `fileDone` after every file.
+    public func replay(_ replay: Replay, each: (RouteElement) -> Void = { _ in },
+                       fileDone: (ReplayInput) -> Void = { _ in }) throws {
+        var ribFiles: Set<String> = []
+        try replay.run({ e, input in
+            if e.kind == .rib { ribFiles.insert(input.path) }
+            try process(e, collector: input.collector)
+            each(e)
+        }, endOfFile: { input in
+            if ribFiles.remove(input.path) != nil { endOfRIB(collector: input.collector) }
+            fileDone(input)
+        })
+    }
+
+    /// The RIB dump of `collector` has been read to its end: it re-synchronises the tables
+    /// it listed, and their peers count from now on.
+    public func endOfRIB(collector: String) {
+        for (peer, prefix, _) in state.endRIB(collector: collector) where counted[Int(peer)] { drop(peer, prefix) }
+        let listed = inRIB.filter { state.peers[Int($0)].collector == collector }.sorted()
+        guard !listed.isEmpty else { return }
+        inRIB.subtract(listed)
         flush()
         for peer in listed where !synced[Int(peer)] {
             synced[Int(peer)] = true
@@ -243,7 +267,7 @@ public final class Monitor {
             if isFullFeed(peer, for: prefix) { expectedFullFeed[Int(prefix)] &-= 1 }
             touched.append(prefix)
         }
-        for (key, _) in missing where UInt32(truncatingIfNeeded: key >> 32) == peer {
+        for key in missing.keys.filter({ UInt32(truncatingIfNeeded: $0 >> 32) == peer }).sorted() {
             let prefix = UInt32(truncatingIfNeeded: key)
             missing[key] = nil
             expected[Int(prefix)] &-= 1
@@ -254,7 +278,7 @@ public final class Monitor {
         countedCount -= 1
         if fullFeed[Int(peer)] { fullFeed[Int(peer)] = false; fullFeedCount -= 1 }
         if fullFeed6[Int(peer)] { fullFeed6[Int(peer)] = false; fullFeedCount6 -= 1 }
-        for p in touched { evaluate(p, rebase: true) }
+        for p in touched.sorted() { evaluate(p, rebase: true) }
     }
 
     /// Whether `peer` is full-feed for the family of `prefix`.
@@ -292,7 +316,9 @@ public final class Monitor {
             state.tables[i].forEach { prefix, _ in adjust(prefix) }
             for (key, _) in missing where UInt32(truncatingIfNeeded: key >> 32) == UInt32(i) { adjust(UInt32(truncatingIfNeeded: key)) }
         }
-        guard changed else { return }
+        // Which prefixes count depends on how many peers are full-feed.
+        guard changed || judgedFullFeed != (fullFeedCount, fullFeedCount6) else { return }
+        judgedFullFeed = (fullFeedCount, fullFeedCount6)
         for p in 0..<UInt32(status.count) { evaluate(p, rebase: true) }
     }
 
@@ -328,7 +354,8 @@ public final class Monitor {
             let peer = UInt32(truncatingIfNeeded: key >> 32), prefix = UInt32(truncatingIfNeeded: key)
             expected[Int(prefix)] &-= 1
             if isFullFeed(peer, for: prefix) { expectedFullFeed[Int(prefix)] &-= 1 }
-            markDirty(prefix)
+            // A peer forgotten can stop the prefix counting: not a routing event now.
+            evaluate(prefix, rebase: true)
         }
         if missingHead > 4096, missingHead * 2 > missingQueue.count {
             missingQueue.removeFirst(missingHead)
@@ -403,7 +430,10 @@ public final class Monitor {
     }
 
     /// Whether the prefix counts and is visible now, moved into its series' counts. With
-    /// `rebase`, the change comes from which peers count, and the series' baselines move with it.
+    /// `rebase`, the change comes from which peers count (or which prefixes count), not from
+    /// a route: a prefix it takes out of sight moves the series' baselines with it, so that
+    /// it is never an outage. (One it brings into sight is not: a rise opens nothing, and it
+    /// may be a real recovery that must close an outage.)
     private func evaluate(_ p: UInt32, rebase: Bool) {
         let i = Int(p)
         let v6 = status[i] & 4 != 0
@@ -414,10 +444,9 @@ public final class Monitor {
         status[i] = new
         if visible != wasVisible, countrySeries[i] >= 0 {
             let s = series[Int(countrySeries[i])]
-            let d = visible ? 1 : -1
-            s.visible += d
+            s.visible += visible ? 1 : -1
             s.changed = true
-            if rebase { s.rebase += d }
+            if rebase && !visible { s.rebase -= 1 }
         }
         // The origin AS it counts under while visible.
         var target: Int32 = -1
@@ -440,7 +469,6 @@ public final class Monitor {
             s.visible += 1
             s.changed = true
             s.add(p)
-            if rebase && !moved { s.rebase += 1 }
         }
         originSeries[i] = target
     }
@@ -485,9 +513,9 @@ public final class Monitor {
     }
 
     private func closeBin(_ time: UInt32) {
+        flush()  // the routes that changed in the bin, before anything else moves the counts
         forget(before: time + options.binSeconds)
         silence()
-        flush()
         let collectorsCounted = Set(counted.indices.filter { counted[$0] }.map { peerCollector[$0] }).count
         for (i, s) in series.enumerated() {
             if s.changed { s.space = space(of: Int32(i)) }

@@ -8,6 +8,8 @@ struct OpenOutage: Equatable {
     var lowest: Double
     /// Index of its event in `Monitor.events` once reported.
     var event: Int?
+    /// Peers that withdrew the series' prefixes since it opened (and in the bin before).
+    var peers: Set<UInt32> = []
 }
 
 /// What an instability event gathers while it is under way (and before, while its first

@@ -118,10 +118,12 @@ public final class IngestPipeline {
         }
 
         let monitor = try restoreMonitor(&report)
-        // A file older than the stored state cannot be replayed into it.
-        if monitor.now > 0 {
+        // A file that starts before the bin in progress cannot be replayed into the state
+        // (the bins before are closed); one that starts inside it can, so that a collector's
+        // file a few seconds behind another's is not lost.
+        if let open = monitor.openBin {
             todo = todo.filter { path in
-                guard let first = Replay.firstTime(path), first < monitor.now else { return true }
+                guard let first = Replay.firstTime(path), first < open else { return true }
                 report.skipped.append((path, "older than the stored state (\(utcMinute(first)) UTC, state at \(utcMinute(monitor.now)) UTC); "
                                        + "use --from-scratch to replay from the start"))
                 return false
@@ -144,15 +146,11 @@ public final class IngestPipeline {
         }
         var filesDone = 0
         do {
-            try replay.run({ e, input in
-                try monitor.process(e, collector: input.collector)
+            try monitor.replay(replay, each: { e in
                 if replay.elements & 0x3FFF == 0 {
                     onProgress(IngestProgress(filesDone: filesDone, files: inputs.count, elements: replay.elements, reached: e.timestamp))
                 }
-            }, endOfFile: { _ in
-                filesDone += 1
-                monitor.endOfRIB()
-            })
+            }, fileDone: { _ in filesDone += 1 })
         } catch let e as IngestError {
             throw e
         } catch {

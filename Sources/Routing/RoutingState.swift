@@ -129,21 +129,23 @@ public final class RoutingState {
         return removed
     }
 
-    /// Ends a RIB dump: each peer it listed keeps only the prefixes the dump listed.
-    /// Returns the routes removed, as (peer, prefix, path).
-    public func endRIB() -> [(UInt32, UInt32, UInt32)] {
+    /// Ends the RIB dump of `collector` (nil: every collector's): each peer it listed keeps
+    /// only the prefixes the dump listed. Returns the routes removed, as (peer, prefix, path),
+    /// in peer and prefix order.
+    public func endRIB(collector: String? = nil) -> [(UInt32, UInt32, UInt32)] {
+        let mine = { (peer: UInt32) in collector == nil || self.peers[Int(peer)].collector == collector }
         var removed: [(UInt32, UInt32, UInt32)] = []
-        for (peer, seen) in ribSeen {
+        for peer in ribSeen.keys.filter(mine).sorted() {
+            let seen = ribSeen.removeValue(forKey: peer)!
             var stale: [(UInt32, UInt32)] = []
             tables[Int(peer)].forEach { prefix, path in if !seen.contains(prefix) { stale.append((prefix, path)) } }
-            for (prefix, path) in stale {
+            for (prefix, path) in stale.sorted(by: { $0.0 < $1.0 }) {
                 tables[Int(peer)].remove(prefix)
                 if !prefixes[prefix].isV6 { tables[Int(peer)].ipv4Count -= 1 }
                 removed.append((peer, prefix, path))
             }
         }
-        ribSeen = [:]
-        ribFresh = []
+        ribFresh = ribFresh.filter { !mine($0) }
         return removed
     }
 

@@ -115,10 +115,12 @@ struct BadInputTests {
         for flag in ["--outage-duration", "--asn-outage-duration", "--silence"] {
             try Self.expectRefused(base, flag, ["-1", "inf", "nan", "1e30", "50000d", "8d", "604801", "1.5h", "x"])
         }
+        // A silence shorter than a bin would silence every collector at every bin.
+        try Self.expectRefused(base, "--silence", ["0", "299", "4m"])
         // The edges: past validation, the missing file is the error (exit 1).
         for (flag, values) in [("--bin", ["60", "1m", "86400", "1d", "90"]), ("--baseline-hours", ["0.1", "720"]),
                                ("--instability-factor", ["1.01", "1000"]), ("--instability-minimum", ["0", "1000000"]),
-                               ("--instability-bins", ["1", "1000"]), ("--silence", ["0", "7d"]),
+                               ("--instability-bins", ["1", "1000"]), ("--silence", ["5m", "7d"]),
                                ("--asn-minimum-prefixes", ["1", "1000000"])] {
             for value in values {
                 let r = try Self.run(base + ["\(flag)=\(value)"])

@@ -23,7 +23,7 @@ enum Jinx {
     /// Replays files into a monitor, RIB ends included.
     static func replay(_ paths: [String], into m: Monitor) throws {
         let r = Replay(paths.map { ReplayInput(path: $0) })
-        try r.run({ e, input in try m.process(e, collector: input.collector) }, endOfFile: { _ in m.endOfRIB() })
+        try m.replay(r)
         for report in r.reports { #expect(report.error == nil, "\(report.path): \(report.error ?? "")") }
     }
 
