@@ -6,8 +6,10 @@ extension Monitor {
         let width = options.binSeconds
         let end = bin.time + width
         if s.changed { s.normalStale = true }
-        // A change in which peers count moves the baselines with the series.
-        if s.rebase != 0 {
+        // A change in which peers count moves the baselines with the series: a loss always
+        // (it is never an outage); a rise only while no outage is open (under an outage it may
+        // be the recovery, which must close it).
+        if s.rebase < 0 || (s.rebase > 0 && s.outages.isEmpty) {
             s.baseline.shift(s.rebase)
             for k in s.outages.indices {
                 s.outages[k].baseline = max(0, s.outages[k].baseline + Double(s.rebase))

@@ -431,9 +431,7 @@ public final class Monitor {
 
     /// Whether the prefix counts and is visible now, moved into its series' counts. With
     /// `rebase`, the change comes from which peers count (or which prefixes count), not from
-    /// a route: a prefix it takes out of sight moves the series' baselines with it, so that
-    /// it is never an outage. (One it brings into sight is not: a rise opens nothing, and it
-    /// may be a real recovery that must close an outage.)
+    /// a route, and the series' baselines move with it (see `judge`).
     private func evaluate(_ p: UInt32, rebase: Bool) {
         let i = Int(p)
         let v6 = status[i] & 4 != 0
@@ -446,7 +444,7 @@ public final class Monitor {
             let s = series[Int(countrySeries[i])]
             s.visible += visible ? 1 : -1
             s.changed = true
-            if rebase && !visible { s.rebase -= 1 }
+            if rebase { s.rebase += visible ? 1 : -1 }
         }
         // The origin AS it counts under while visible.
         var target: Int32 = -1
@@ -469,6 +467,7 @@ public final class Monitor {
             s.visible += 1
             s.changed = true
             s.add(p)
+            if rebase && !moved { s.rebase += 1 }
         }
         originSeries[i] = target
     }

@@ -152,6 +152,34 @@ struct MonitorScenarioTests {
         _ = m
     }
 
+    /// A hole in all of the data (both collectors silent for 3 hours) while KP is down and
+    /// comes back: every table waits for the next RIB dump, the bins in between are gaps, the
+    /// recovery seen by that RIB closes the outage, and nothing else is raised.
+    @Test func aRecoveryAcrossAHoleInTheDataClosesTheOutage() throws {
+        let f = try f
+        let kp = f.byCountry["KP"]!
+        let (w, files) = try f.scenario(hours: 14) { w in
+            w.withdraw(kp, at: f.t0 + 4 * f.hour + 30)
+            w.silence("route-views.synth", from: f.t0 + 6 * f.hour, to: f.t0 + 9 * f.hour)
+            w.silence("rrc99", from: f.t0 + 6 * f.hour, to: f.t0 + 9 * f.hour)
+            w.announce(kp, at: f.t0 + 7 * f.hour)
+        }
+        defer { w.remove() }
+        let (bins, events, _) = try f.replay(files)
+        #expect(events.count == 2, "\(events.map(\.summary))")  // KP and AS131279
+        for e in events {
+            // The first RIB dump after the hole is RouteViews' at 08:00 (t0 + 10 h): it sees KP again.
+            #expect(e.kind == .outage && e.severity == .complete && e.start == f.t0 + 4 * f.hour && e.end == f.t0 + 10 * f.hour,
+                    "\(e.summary)")
+        }
+        let kpBins = bins.filter { $0.series == SeriesID(f.country("KP")) }.map(\.bin)
+        #expect(kpBins.filter { $0.time >= f.t0 + 9 * f.hour && $0.time < f.t0 + 10 * f.hour }.allSatisfy { $0.isGap })
+        #expect(kpBins.first { $0.time == f.t0 + 10 * f.hour }?.visiblePrefixes == 4)
+        #expect(!kpBins.contains { $0.time > f.t0 + 6 * f.hour && $0.time < f.t0 + 9 * f.hour }, "no bins for the hole")
+        let sy = bins.filter { $0.series == SeriesID(f.country("SY")) }.map(\.bin)
+        #expect(sy.last?.visiblePrefixes == f.byCountry["SY"]!.count)
+    }
+
     /// An IPv6-only outage: a country's IPv6 prefixes withdrawn for 2 hours, its IPv4 ones untouched.
     @Test func anIPv6OnlyOutage() throws {
         let f = try f
