@@ -42,9 +42,8 @@ extension Monitor {
         let homeCode = home?.rawValue ?? lost.first.flatMap { countrySeries[Int($0)] >= 0 ? countryCode(of: $0) : nil } ?? 0
         let kept = Set(nowVisible.map { provider(ofPath: prefixPath[Int($0)], home: homeCode) })
         let providers = Set(lost.map { provider(ofPath: prefixPath[Int($0)], home: homeCode) }).subtracting(kept).subtracting([0])
-        var peerIDs = o.peers.union(s.binPeers).union(s.lastBinPeers)
-        if let old { peerIDs.formUnion(old.peers.compactMap { peerID(named: $0) }) }
-        let (peers, collectors) = peerNames(peerIDs)
+        // Every peer that withdrew since the outage opened: what an earlier version of the event named, and more.
+        let (peers, collectors) = peerNames(o.peers.union(s.binPeers).union(s.lastBinPeers))
         let fraction = o.baseline > 0 ? max(0, 1 - o.lowest / o.baseline) : 0
         let lostPrefixes = Set(lost.map { state.prefixes[$0] }).union(old?.prefixesLost ?? [])
         var e = Event(country: home, asn: asn(of: i), family: s.id.family, kind: .outage,
@@ -61,10 +60,6 @@ extension Monitor {
     private func countryCode(of prefix: UInt32) -> UInt16? {
         guard case .country(let cc) = series[Int(countrySeries[Int(prefix)])].id.subject else { return nil }
         return cc.rawValue
-    }
-
-    private func peerID(named name: String) -> UInt32? {
-        state.peers.indices.first { "AS\(state.peers[$0].asn) \(state.peers[$0].address) (\(state.peers[$0].collector))" == name }.map(UInt32.init)
     }
 
     /// The international provider of a path (`ProviderWalk`); 0 if none.
