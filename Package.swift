@@ -53,6 +53,8 @@ let package = Package(
         .executableTarget(name: "blackout", dependencies: ["BlackoutCLI"]),
         // The fuzz harness: libFuzzer with Fuzz/run.sh; otherwise it replays input files.
         .executableTarget(name: "FuzzMRT", dependencies: ["MRT", "MRTFormat"]),
+        // Synthetic benchmark inputs built from the real archives (Benchmarks/memory.py).
+        .executableTarget(name: "benchdata", dependencies: ["MRT", "MRTArchive"], path: "Benchmarks/BenchData"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .target(name: "ScenarioSupport", dependencies: ["MRT", "MRTArchive", "TestSupport"], path: "Tests/ScenarioSupport"),
         .testTarget(name: "MRTTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "TestSupport"]),

@@ -1,0 +1,46 @@
+// benchdata: writes synthetic MRT files for benchmarks from the real archives.
+//
+//     benchdata rib --peers N --source RIB --out FILE.mrt [--keep]
+//
+// One subcommand per file; add a case below and a `run...` function in its own file.
+import Foundation
+
+let usage = """
+    usage: benchdata rib --peers N --source RIB --out FILE [--keep]
+           (a TABLE_DUMP_V2 RIB whose N synthetic peers each carry the source's fullest peer's routes,
+            their own ASN prepended; --keep keeps the source's peers too)
+    """
+
+/// A command-line error: printed with the usage, exit 64.
+struct UsageError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// The value of `--name` in `args`, if given.
+func option(_ name: String, in args: [String]) throws -> String? {
+    guard let i = args.firstIndex(of: name) else { return nil }
+    guard i + 1 < args.count else { throw UsageError(description: "\(name) needs a value") }
+    return args[i + 1]
+}
+
+func required(_ name: String, in args: [String]) throws -> String {
+    guard let v = try option(name, in: args) else { throw UsageError(description: "missing \(name)") }
+    return v
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+do {
+    switch arguments.first {
+    case "rib":
+        try runRIB(Array(arguments.dropFirst()))
+    // case "updates": try runUpdates(Array(arguments.dropFirst()))   (UpdateStream.swift)
+    default:
+        throw UsageError(description: arguments.first.map { "unknown subcommand \($0)" } ?? "no subcommand")
+    }
+} catch let e as UsageError {
+    FileHandle.standardError.write(Data("benchdata: \(e)\n\(usage)\n".utf8))
+    exit(64)
+} catch {
+    FileHandle.standardError.write(Data("benchdata: \(error)\n".utf8))
+    exit(1)
+}
