@@ -26,3 +26,13 @@ public final class MemorySource: ByteSource {
         return n
     }
 }
+
+/// Thrown by a source's `read` when bytes were lost but the source can go on (a damaged
+/// compressed block): the reader reports `reason` as a source failure, drops the record
+/// the loss cuts through and resynchronises at the next record. The next `read` returns
+/// the bytes after the loss.
+public struct ByteSourceGap: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}

@@ -68,6 +68,9 @@ public final class MRTReader {
     private var finished = false
     /// How many bytes short the last corrected record was.
     private var lastCorrection: Int?
+    /// Where the source lost bytes (`ByteSourceGap`), as stream offsets, and why; reported
+    /// when framing reaches them.
+    private var gaps: [(offset: UInt64, reason: String)] = []
 
     public init(source: ByteSource, name: String, options: Options = Options()) {
         self.source = source
@@ -106,6 +109,8 @@ public final class MRTReader {
             do {
                 let got = try source.read(into: UnsafeMutableRawBufferPointer(start: buffer + end, count: capacity &- end))
                 if got == 0 { eof = true } else { end &+= got }
+            } catch let gap as ByteSourceGap {
+                gaps.append((baseOffset &+ UInt64(end), gap.reason))
             } catch {
                 sourceError = error
                 eof = true
@@ -191,6 +196,13 @@ public final class MRTReader {
         if options.strict, d.isDamage { throw MRTReadError(d) }
     }
 
+    private func reportGap(_ g: (offset: UInt64, reason: String)) throws(MRTReadError) {
+        let d = MRTDiagnostic(file: name, recordIndex: stats.records, offset: g.offset, problem: .sourceFailed(g.reason))
+        stats.sourceFailures &+= 1
+        onDiagnostic?(d)
+        if options.strict { throw MRTReadError(d) }
+    }
+
     /// Skips from `start` to the next chain of records (or to the end), reporting the gap.
     private func resynchronise() throws(MRTReadError) {
         var skipped = 0
@@ -227,6 +239,10 @@ public final class MRTReader {
     private func finish() throws(MRTReadError) {
         guard !finished else { return }
         finished = true
+        while let g = gaps.first {
+            gaps.removeFirst()
+            try reportGap(g)
+        }
         if let e = sourceError {
             try report(.sourceFailed(String(describing: e)), rel: available)
         }
@@ -249,12 +265,29 @@ public final class MRTReader {
                 return nil
             }
             let h = rawHeader(0)
+            if let g = gaps.first {
+                // Bytes were lost at the gap: a record that reaches past it is cut, so the bytes
+                // before it are skipped and framing resumes after it.
+                let rel = Int(truncatingIfNeeded: g.offset &- streamOffset(0))
+                let reach = plausible(h, near: lastTimestamp) ? 12 &+ h.length : 12
+                if rel < reach {
+                    gaps.removeFirst()
+                    if rel > 0 {
+                        stats.bytesRead &+= UInt64(rel)
+                        try report(.skippedBytes(count: rel), rel: 0)
+                        start &+= rel
+                    }
+                    try reportGap(g)
+                    continue
+                }
+            }
             guard plausible(h, near: lastTimestamp) else {
                 try resynchronise()
                 continue
             }
             var total = 12 &+ h.length
             fill(total &+ 12)
+            if let g = gaps.first, Int(truncatingIfNeeded: g.offset &- streamOffset(0)) < total { continue }  // cut: see above
             if available < total {
                 let n = available
                 stats.bytesRead &+= UInt64(n)

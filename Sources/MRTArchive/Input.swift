@@ -17,11 +17,17 @@ public enum Compression: String, Sendable {
 public enum Input {
     /// Opens `path` and returns a source of its uncompressed bytes.
     ///
-    /// With `prefetch`, decompression runs on a second thread ahead of the reader, so
-    /// that decoding a compressed archive takes about as long as decompressing it.
+    /// With `prefetch`, decompression runs on other threads ahead of the reader, so that
+    /// decoding a compressed archive takes about as long as decompressing it: bzip2 blocks
+    /// are decoded on every core (`ParallelBzip2Source`), gzip on one other thread.
+    /// Without it, nothing runs outside the caller's thread.
     public static func open(_ path: String, prefetch: Bool = true) throws(ArchiveError) -> (source: ByteSource, compression: Compression) {
         let file = try FileSource(path: path)
         let compression = Compression.detect(try file.peek(4))
+        if prefetch, compression == .bzip2, ParallelBzip2Source.availableCores > 1,
+           let parallel = ParallelBzip2Source(input: file) {
+            return (parallel, compression)
+        }
         let inner: ByteSource
         switch compression {
         case .gzip: inner = try GzipSource(input: file)

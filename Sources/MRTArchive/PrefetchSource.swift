@@ -137,7 +137,7 @@ final class Condition: @unchecked Sendable {
 }
 
 /// Runs `body` on a new detached thread; false if no thread could be created.
-private func startThread(_ body: @escaping @Sendable () -> Void) -> Bool {
+func startThread(_ body: @escaping @Sendable () -> Void) -> Bool {
     final class Box { let body: @Sendable () -> Void; init(_ b: @escaping @Sendable () -> Void) { body = b } }
     let context = Unmanaged.passRetained(Box(body)).toOpaque()
     var thread = pthread_t()
@@ -157,8 +157,8 @@ private func startThread(_ body: @escaping @Sendable () -> Void) -> Bool {
     return true
 }
 
-/// Carries a non-Sendable value into the prefetch thread, which then owns it alone.
-private struct UncheckedBox<T>: @unchecked Sendable {
+/// Carries a non-Sendable value into a thread, which then owns it alone.
+struct UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
 }

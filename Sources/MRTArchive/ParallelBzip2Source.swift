@@ -1,0 +1,382 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import MRT
+
+/// Decompresses a bzip2 file on every core: its blocks are found by their magics
+/// (`Bzip2MagicScanner`) and decoded independently by worker threads, and handed out in
+/// file order.
+///
+/// One thread reads the file and cuts it into segments at the magics; `workers` threads
+/// decode the blocks; the reader's thread takes them in order. The queue holds at most
+/// `2 * workers + 1` segments, so memory does not grow with the file. A block that fails
+/// to decode is first joined with the segment after it (a magic that occurs by chance
+/// inside compressed data cuts a block in two); if that fails too, the block is damaged:
+/// `read` throws `ByteSourceGap` and goes on with the next block. A file that ends inside
+/// a stream throws `ArchiveError.truncated` after everything before it.
+public final class ParallelBzip2Source: ByteSource {
+    /// A stretch of the compressed file between two magics (or the file's ends).
+    final class Segment {
+        enum Kind {
+            /// From the start of the file to the first magic: "BZh" and the level.
+            case lead
+            case block
+            /// The end-of-stream magic, the combined CRC, padding, maybe the next stream's header.
+            case end
+            /// Bytes after a stretch too long to be a block.
+            case garbage
+        }
+        let kind: Kind
+        /// Bit positions in the file.
+        let startBit: Int
+        let endBit: Int
+        /// The file's bytes `startBit / 8 ..< (endBit + 7) / 8`.
+        let bytes: [UInt8]
+        var done: Bool
+        var output: [UInt8] = []
+        var outcome: Bzip2BlockDecoder.Outcome = .failed("not decoded")
+
+        init(kind: Kind, startBit: Int, endBit: Int, bytes: [UInt8]) {
+            self.kind = kind
+            self.startBit = startBit
+            self.endBit = endBit
+            self.bytes = bytes
+            done = kind != .block
+        }
+    }
+
+    final class Shared: @unchecked Sendable {
+        // Everything guarded by `condition`.
+        let condition = Condition()
+        /// Segments not yet taken by the reader, in file order; `queue[0]` is segment `base`.
+        var queue: [Segment] = []
+        var base = 0
+        /// Segments before this one are decoded, being decoded, or need no decoding.
+        var claimed = 0
+        var inputEnded = false
+        var inputFailure: ArchiveError?
+        var cancelled = false
+        var spareOutputs: [[UInt8]] = []
+        /// The file's length in bits, once read to its end.
+        var endBit = 0
+        let limit: Int
+        init(limit: Int) { self.limit = limit }
+    }
+
+    /// A segment longer than this cannot be one block (900 k symbols of at most 20 bits).
+    static let maxSegmentBytes = 4 << 20
+
+    public let path: String
+    private let shared: Shared
+    private var current: [UInt8] = []
+    private var currentCount = 0
+    private var position = 0
+    private var finished = false
+    /// The running combined CRC of the stream being read, and whether it is still checkable.
+    private var combined: UInt32 = 0
+    private var streamOpen = false
+    private var streamDamaged = false
+    private lazy var joinDecoder = Bzip2BlockDecoder()
+
+    /// The number of cores this process may run on.
+    public static var availableCores: Int {
+        #if os(Linux)
+        // sched_getaffinity(2) (glibc declares it only with _GNU_SOURCE, so it is looked up).
+        typealias GetAffinity = @convention(c) (pid_t, Int, UnsafeMutableRawPointer) -> Int32
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sched_getaffinity") {
+            var mask = [UInt64](repeating: 0, count: 16)  // 1024 CPUs, glibc's cpu_set_t
+            let rc = mask.withUnsafeMutableBytes { unsafeBitCast(symbol, to: GetAffinity.self)(0, $0.count, $0.baseAddress!) }
+            let n = mask.reduce(0) { $0 + $1.nonzeroBitCount }
+            if rc == 0, n > 0 { return n }
+        }
+        #endif
+        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// Starts reading `input` (positioned at its start) and decoding with `workers` threads.
+    /// Returns nil when no thread could be started.
+    public init?(input: FileSource, workers: Int = ParallelBzip2Source.availableCores) {
+        path = input.path
+        let workers = max(1, workers)
+        let shared = Shared(limit: 2 * workers + 1)
+        self.shared = shared
+        var started = 0
+        for _ in 0..<workers where startThread({ Self.work(shared) }) { started += 1 }
+        let file = UncheckedBox(input)
+        guard started > 0, startThread({ Self.produce(file.value, shared) }) else {
+            shared.condition.lock()
+            shared.cancelled = true
+            shared.condition.broadcast()
+            shared.condition.unlock()
+            return nil
+        }
+    }
+
+    deinit {
+        shared.condition.lock()
+        shared.cancelled = true
+        shared.condition.broadcast()
+        shared.condition.unlock()
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        while position == currentCount {
+            if finished { return 0 }
+            try advance()
+        }
+        let n = min(buffer.count, currentCount &- position)
+        current.withUnsafeBytes { base.copyMemory(from: $0.baseAddress! + position, byteCount: n) }
+        position &+= n
+        return n
+    }
+
+    // MARK: The reader's side
+
+    /// Takes the next segment in file order, waiting for its decoding.
+    private func take() -> Segment? {
+        let s = shared
+        s.condition.lock()
+        defer { s.condition.unlock() }
+        while true {
+            if let first = s.queue.first {
+                if first.done {
+                    s.queue.removeFirst()
+                    s.base &+= 1
+                    s.condition.broadcast()
+                    return first
+                }
+            } else if s.inputEnded {
+                return nil
+            }
+            s.condition.wait()
+        }
+    }
+
+    /// The next `n` segments after the one taken, without taking them (fewer at the end).
+    private func peek(_ n: Int) -> [Segment] {
+        let s = shared
+        s.condition.lock()
+        defer { s.condition.unlock() }
+        while s.queue.count < n && !s.inputEnded { s.condition.wait() }
+        return Array(s.queue.prefix(n))
+    }
+
+    private func drop(_ n: Int) {
+        let s = shared
+        s.condition.lock()
+        s.queue.removeFirst(n)
+        s.base &+= n
+        s.condition.broadcast()
+        s.condition.unlock()
+    }
+
+    private func use(_ output: [UInt8], count: Int) {
+        let old = current
+        current = output
+        currentCount = count
+        position = 0
+        if old.count > 0 {
+            shared.condition.lock()
+            if shared.spareOutputs.count < shared.limit { shared.spareOutputs.append(old) }
+            shared.condition.unlock()
+        }
+    }
+
+    private func truncated(at bit: Int) -> ArchiveError {
+        finished = true
+        return ArchiveError(path: path, reason: .truncated(format: "bzip2"), compressedOffset: UInt64(bit / 8))
+    }
+
+    /// Moves to the next block's output, or reports what is wrong with the next segment.
+    private func advance() throws {
+        guard let segment = take() else {
+            finished = true
+            shared.condition.lock()
+            let failure = shared.inputFailure
+            shared.condition.unlock()
+            if let failure { throw failure }
+            if streamOpen { throw truncated(at: shared.endBit) }
+            return
+        }
+        switch segment.kind {
+        case .lead:
+            streamOpen = true
+            let header = segment.bytes.prefix(4)
+            guard segment.endBit == 32, header.count == 4, Compression.detect(Array(header)) == .bzip2 else {
+                if peek(1).isEmpty { throw truncated(at: segment.endBit) }
+                throw ByteSourceGap("bzip2: \(segment.bytes.count) bytes at the start of the file are not a stream header and a block")
+            }
+        case .garbage:
+            throw ByteSourceGap("bzip2: \(segment.bytes.count) bytes at compressed offset \(segment.startBit / 8) are not a block")
+        case .end:
+            try endOfStream(segment)
+        case .block:
+            if case .decoded(let count, let crc) = segment.outcome {
+                combined = Bzip2Layout.combine(combined, crc)
+                use(segment.output, count: count)
+                segment.output = []
+                return
+            }
+            // A magic by chance inside the block cut it short: joined with what follows, it decodes.
+            for extra in 1...2 {
+                let following = peek(extra)
+                guard following.count == extra else { break }
+                var joined = segment.bytes
+                for next in following {
+                    let overlap = joined.count - ((next.startBit >> 3) - (segment.startBit >> 3))
+                    joined.removeLast(overlap)
+                    joined.append(contentsOf: next.bytes)
+                }
+                var output: [UInt8] = []
+                let outcome = joined.withUnsafeBytes {
+                    joinDecoder.decode($0, startBit: segment.startBit & 7,
+                                       endBit: following.last!.endBit - (segment.startBit & ~7), into: &output)
+                }
+                if case .decoded(let count, let crc) = outcome {
+                    drop(extra)
+                    combined = Bzip2Layout.combine(combined, crc)
+                    use(output, count: count)
+                    return
+                }
+            }
+            if peek(1).isEmpty { throw truncated(at: segment.endBit) }
+            guard case .failed(let why) = segment.outcome else { return }
+            streamDamaged = true
+            throw ByteSourceGap("bzip2 block at compressed offset \(segment.startBit / 8) is damaged (\(why)); its data is lost")
+        }
+    }
+
+    /// Checks a stream's end: the combined CRC, then the next stream's header or the end of the file.
+    private func endOfStream(_ segment: Segment) throws {
+        guard segment.endBit - segment.startBit >= 80 else { throw truncated(at: segment.endBit) }
+        let stored = segment.bytes.withUnsafeBytes { UInt32(Bzip2Layout.bits($0, at: (segment.startBit & 7) + 48, count: 32)) }
+        let damaged = streamDamaged
+        let ok = stored == combined
+        combined = 0
+        streamDamaged = false
+        streamOpen = false
+        // Padding to a byte, then "BZh" and a level if another stream follows.
+        let afterPadding = ((segment.startBit + 80 + 7) >> 3) - (segment.startBit >> 3)
+        let rest = Array(segment.bytes[min(afterPadding, segment.bytes.count)...])
+        let last = peek(1).isEmpty
+        if rest.count == 4, !last, Compression.detect(rest) == .bzip2 {
+            streamOpen = true
+        } else if last {
+            // Trailing bytes after the last stream are ignored, as bzip2 does; the start of a
+            // stream cut before its first block is not.
+            if rest.count >= 4, Compression.detect(Array(rest.prefix(4))) == .bzip2 { throw truncated(at: segment.endBit) }
+        } else {
+            streamOpen = true
+            throw ByteSourceGap("bzip2: \(rest.count) bytes at compressed offset \(segment.startBit / 8 + afterPadding) between streams are not a stream header")
+        }
+        if !ok && !damaged {
+            throw ByteSourceGap("bzip2 stream ending at compressed offset \(segment.startBit / 8): combined CRC \(stored) does not match its blocks' (\(combined))")
+        }
+    }
+
+    // MARK: The threads
+
+    /// Reads the file, cuts it at the magics, and queues the segments.
+    private static func produce(_ file: FileSource, _ s: Shared) {
+        var window: [UInt8] = []
+        var windowBase = 0  // file offset of window[0]
+        var scanned = 0  // file offset of the next byte to scan from
+        var segmentStart = 0  // bit
+        var segmentKind = Segment.Kind.lead
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var eof = false
+
+        func emit(until endBit: Int, next: Segment.Kind) -> Bool {
+            let from = (segmentStart >> 3) &- windowBase
+            let to = ((endBit &+ 7) >> 3) &- windowBase
+            let segment = Segment(kind: segmentKind, startBit: segmentStart, endBit: endBit, bytes: Array(window[from..<to]))
+            segmentStart = endBit
+            segmentKind = next
+            s.condition.lock()
+            defer { s.condition.unlock() }
+            while s.queue.count >= s.limit && !s.cancelled { s.condition.wait() }
+            if s.cancelled { return false }
+            s.queue.append(segment)
+            s.condition.broadcast()
+            return true
+        }
+
+        while true {
+            var n = 0
+            do {
+                n = try chunk.withUnsafeMutableBytes { try file.read(into: $0) }
+            } catch {
+                s.condition.lock()
+                s.inputFailure = error as? ArchiveError
+                    ?? ArchiveError(path: file.path, reason: .readFailed(errno: EIO))
+                s.condition.unlock()
+                n = 0
+            }
+            if n == 0 { eof = true } else { window.append(contentsOf: chunk[0..<n]) }
+            // A magic is found once its 48 bits are in the window (6 bytes from its first whole byte).
+            let through = eof ? windowBase &+ window.count : windowBase &+ window.count &- 6
+            var found: [(Int, Bzip2MagicScanner.Kind)] = []
+            if through > scanned {
+                window.withUnsafeBytes { bytes in
+                    Bzip2MagicScanner.scan(bytes, from: scanned &- windowBase, through: through &- windowBase) { p, kind in
+                        found.append((p &+ windowBase &* 8, kind))
+                    }
+                }
+                scanned = through
+            }
+            for (p, kind) in found where p >= segmentStart {
+                if !emit(until: p, next: kind == .block ? .block : .end) { return }
+            }
+            if eof {
+                if !emit(until: (windowBase &+ window.count) &* 8, next: .garbage) { return }
+                s.condition.lock()
+                s.inputEnded = true
+                s.endBit = (windowBase &+ window.count) &* 8
+                s.condition.broadcast()
+                s.condition.unlock()
+                return
+            }
+            if (scanned &- (segmentStart >> 3)) > maxSegmentBytes {
+                if !emit(until: (scanned &- 1) &* 8, next: .garbage) { return }
+            }
+            // Keep the current segment and the byte before the next scan position.
+            let keep = min(segmentStart >> 3, scanned &- 1) &- windowBase
+            if keep > 0 && keep >= window.count / 2 {
+                window.removeFirst(keep)
+                windowBase &+= keep
+            }
+        }
+    }
+
+    /// Decodes blocks, earliest first, until the input ends or the source is dropped.
+    private static func work(_ s: Shared) {
+        let decoder = Bzip2BlockDecoder()
+        s.condition.lock()
+        while true {
+            if s.cancelled { break }
+            s.claimed = max(s.claimed, s.base)
+            while s.claimed &- s.base < s.queue.count, s.queue[s.claimed &- s.base].kind != .block { s.claimed &+= 1 }
+            if s.claimed &- s.base < s.queue.count {
+                let segment = s.queue[s.claimed &- s.base]
+                s.claimed &+= 1
+                var output = s.spareOutputs.popLast() ?? []
+                s.condition.unlock()
+                let outcome = segment.bytes.withUnsafeBytes {
+                    decoder.decode($0, startBit: segment.startBit & 7, endBit: segment.endBit &- (segment.startBit & ~7), into: &output)
+                }
+                s.condition.lock()
+                segment.output = output
+                segment.outcome = outcome
+                segment.done = true
+                s.condition.broadcast()
+                continue
+            }
+            if s.inputEnded { break }
+            s.condition.wait()
+        }
+        s.condition.unlock()
+    }
+}
