@@ -51,9 +51,18 @@ struct DumpCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Do not report damaged records one by one (they are still counted).")
     var quiet = false
 
+    @Option(help: "Threads decoding an uncompressed file (default: the number of cores; 1 reads it sequentially).")
+    var threads: Int?
+
+    /// Bytes of records per chunk on the parallel path (for tests of chunk boundaries).
+    @Option(help: .hidden)
+    var chunkBytes: Int?
+
     func validate() throws {
         if files.isEmpty { throw ValidationError("Give at least one MRT file (or - for standard input).") }
         _ = try filters.makeFilter()
+        if let threads, threads < 1 { throw ValidationError("--threads takes a number of threads, 1 or more.") }
+        if let chunkBytes, chunkBytes < 1 { throw ValidationError("--chunk-bytes takes a positive number of bytes.") }
     }
 
     func run() throws {
@@ -80,6 +89,8 @@ extension DumpCommand {
         job.countOnly = count
         job.strict = strict
         job.quiet = quiet
+        if let threads { job.threads = threads }
+        if let chunkBytes { job.chunkBytes = chunkBytes }
         return job.run()
     }
 }

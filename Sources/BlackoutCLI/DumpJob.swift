@@ -15,6 +15,10 @@ struct DumpJob<Formatter: ElementFormatter> {
     var quiet = false
     /// How many diagnostics per file are printed before they are only counted.
     var diagnosticsPerFile = 20
+    /// Threads decoding an uncompressed file (`ParallelElementStream`); 1 reads it sequentially.
+    var threads = ParallelElementStream.availableCores
+    /// Bytes of records per chunk on the parallel path.
+    var chunkBytes = ParallelElementStream.Options().chunkBytes
 
     func run() -> DumpOutcome {
         var outcome = DumpOutcome()
@@ -33,8 +37,9 @@ struct DumpJob<Formatter: ElementFormatter> {
         if !countOnly { formatter.writeHeader(to: sink) }
         fileLoop: for (fileIndex, path) in files.enumerated() {
             let source: ByteSource
+            let compression: Compression
             do {
-                source = try Input.open(path).source
+                (source, compression) = try Input.open(path)
             } catch {
                 outcome.fatalError = error.description
                 break
@@ -64,24 +69,57 @@ struct DumpJob<Formatter: ElementFormatter> {
                 }
             }
             reader.onDiagnostic = report
-            let stream = ElementStream(reader: reader)
-            stream.onDiagnostic = report
-            do {
-                try stream.forEach { e in
-                    guard unfiltered || filter.matches(e) else { return }
-                    kept += 1
-                    if countOnly { return }
-                    formatter.write(e, to: sink)
-                    if sink.count >= flushThreshold {
-                        if !StandardStreams.flush(sink) { outputOpen = false; throw StopReading() }
+            // An uncompressed file decodes on every core: framing stays sequential and its
+            // records go in chunks to worker threads, whose output is written in file order.
+            // Compressed input keeps its cores for decompression; --strict stops at the
+            // first damage, which a sequential read reaches first.
+            var fileStats = ElementStream.Stats()
+            if threads > 1, compression == .none, !strict {
+                let parallel = ParallelElementStream(
+                    reader: reader, options: .init(threads: threads, chunkBytes: chunkBytes))
+                do {
+                    try parallel.run(decode: { stream, output in
+                        formatChunk(stream, to: output, unfiltered: unfiltered)
+                    }, consume: { chunk in
+                        for d in chunk.diagnostics { report(d) }
+                        merge(chunk.stats, into: &fileStats)
+                        kept += chunk.value.kept
+                        if let error = chunk.value.error {
+                            outcome.fatalError = error
+                            return false
+                        }
+                        if chunk.output.count > 0 {
+                            if sink.count > 0, !StandardStreams.flush(sink) { outputOpen = false; return false }
+                            if !StandardStreams.write(chunk.output.bytes, to: 1) { outputOpen = false; return false }
+                        }
                         progress.update(file: fileIndex + 1, of: files.count, elements: kept,
                                         bytes: reader.stats.bytesRead, since: started)
-                    }
+                        return true
+                    })
+                } catch {
+                    outcome.fatalError = "\(error)"
                 }
-            } catch is StopReading {
-                // standard output closed (e.g. piped into head): stop quietly
-            } catch {
-                outcome.fatalError = "\(error)"
+            } else {
+                let stream = ElementStream(reader: reader)
+                stream.onDiagnostic = report
+                do {
+                    try stream.forEach { e in
+                        guard unfiltered || filter.matches(e) else { return }
+                        kept += 1
+                        if countOnly { return }
+                        formatter.write(e, to: sink)
+                        if sink.count >= flushThreshold {
+                            if !StandardStreams.flush(sink) { outputOpen = false; throw StopReading() }
+                            progress.update(file: fileIndex + 1, of: files.count, elements: kept,
+                                            bytes: reader.stats.bytesRead, since: started)
+                        }
+                    }
+                } catch is StopReading {
+                    // standard output closed (e.g. piped into head): stop quietly
+                } catch {
+                    outcome.fatalError = "\(error)"
+                }
+                fileStats = stream.stats
             }
             if reader.stats.records == 0, !quiet {
                 if reader.stats.bytesRead == 0 {
@@ -91,7 +129,7 @@ struct DumpJob<Formatter: ElementFormatter> {
                     StandardStreams.printError("blackout: error: \(path): no MRT record found in \(reader.stats.bytesRead) bytes; is it an MRT archive?")
                 }
             }
-            merge(stream.stats, into: &totals)
+            merge(fileStats, into: &totals)
             merge(reader.stats, into: &readerTotals)
             if path != "-" { compressedBytes += UInt64(fileSize(path)) }
             if !outputOpen || outcome.fatalError != nil { break fileLoop }
@@ -111,6 +149,30 @@ struct DumpJob<Formatter: ElementFormatter> {
             outcome.damaged = true
         }
         return outcome
+    }
+
+    /// What a worker makes of one chunk besides its output: the elements kept.
+    private struct ChunkOutput {
+        var kept = 0
+        var error: String?
+    }
+
+    /// Filters and formats one chunk's elements, on a worker thread: the same filter and
+    /// formatter calls as the sequential loop, into the chunk's own buffer.
+    private func formatChunk(_ stream: ElementStream, to output: ByteSink, unfiltered: Bool) -> ChunkOutput {
+        let sink = countOnly ? nil : output
+        var kept = 0
+        var error: String?
+        do {
+            try stream.forEach { e in
+                guard unfiltered || filter.matches(e) else { return }
+                kept += 1
+                if let sink { formatter.write(e, to: sink) }
+            }
+        } catch let e {
+            error = "\(e)"
+        }
+        return ChunkOutput(kept: kept, error: error)
     }
 
     private func merge(_ s: ElementStream.Stats, into t: inout ElementStream.Stats) {
