@@ -97,7 +97,13 @@ public final class ParallelBzip2Source: ByteSource {
 
     /// Starts reading `input` (positioned at its start) and decoding with `workers` threads.
     /// Returns nil when no thread could be started.
-    public init?(input: FileSource, workers: Int = ParallelBzip2Source.availableCores) {
+    public convenience init?(input: FileSource, workers: Int = ParallelBzip2Source.availableCores) {
+        self.init(input: input, workers: workers, falseMagics: [])
+    }
+
+    /// `falseMagics`: bit positions cut at as if a block magic were there (for tests of
+    /// magics that occur by chance inside compressed data).
+    init?(input: FileSource, workers: Int, falseMagics: [Int]) {
         path = input.path
         let workers = max(1, workers)
         let shared = Shared(limit: 2 * workers + 1)
@@ -105,7 +111,7 @@ public final class ParallelBzip2Source: ByteSource {
         var started = 0
         for _ in 0..<workers where startThread({ Self.work(shared) }) { started += 1 }
         let file = UncheckedBox(input)
-        guard started > 0, startThread({ Self.produce(file.value, shared) }) else {
+        guard started > 0, startThread({ Self.produce(file.value, shared, falseMagics: falseMagics) }) else {
             shared.condition.lock()
             shared.cancelled = true
             shared.condition.broadcast()
@@ -280,7 +286,8 @@ public final class ParallelBzip2Source: ByteSource {
     // MARK: The threads
 
     /// Reads the file, cuts it at the magics, and queues the segments.
-    private static func produce(_ file: FileSource, _ s: Shared) {
+    private static func produce(_ file: FileSource, _ s: Shared, falseMagics: [Int]) {
+        var falseMagics = falseMagics.sorted()[...]
         var window: [UInt8] = []
         var windowBase = 0  // file offset of window[0]
         var scanned = 0  // file offset of the next byte to scan from
@@ -327,6 +334,11 @@ public final class ParallelBzip2Source: ByteSource {
                 }
                 scanned = through
             }
+            while let p = falseMagics.first, p < through &* 8 {
+                found.append((p, .block))
+                falseMagics = falseMagics.dropFirst()
+            }
+            found.sort { $0.0 < $1.0 }
             for (p, kind) in found where p >= segmentStart {
                 if !emit(until: p, next: kind == .block ? .block : .end) { return }
             }
