@@ -41,7 +41,8 @@ let package = Package(
         .target(name: "Connectivity", dependencies: ["MRT", "Registry"], swiftSettings: hotPath),
         .target(name: "Routing", dependencies: ["MRT", "MRTArchive"], swiftSettings: hotPath),
         .target(name: "Outages", dependencies: ["MRT", "Registry", "Connectivity", "Routing"], swiftSettings: hotPath),
-        .target(name: "Store", dependencies: ["MRT", "MRTArchive", "Registry", "Outages", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Store", dependencies: ["MRT", "MRTArchive", "Registry", "Outages", .product(name: "GRDB", package: "GRDB.swift"),
+                                             .product(name: "GRDBSQLite", package: "GRDB.swift")]),
         .target(name: "Pipeline", dependencies: ["MRT", "MRTArchive", "CZlib", "Registry", "Connectivity", "Routing", "Outages", "Store"], path: "Sources/Pipeline"),
         .target(
             name: "BlackoutCLI",
@@ -54,7 +55,7 @@ let package = Package(
         // The fuzz harness: libFuzzer with Fuzz/run.sh; otherwise it replays input files.
         .executableTarget(name: "FuzzMRT", dependencies: ["MRT", "MRTFormat"]),
         // Synthetic benchmark inputs built from the real archives (Benchmarks/memory.py).
-        .executableTarget(name: "benchdata", dependencies: ["MRT", "MRTArchive"], path: "Benchmarks/BenchData"),
+        .executableTarget(name: "benchdata", dependencies: ["MRT", "MRTArchive", "ScenarioSupport", "TestSupport"], path: "Benchmarks/BenchData"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .target(name: "ScenarioSupport", dependencies: ["MRT", "MRTArchive", "TestSupport"], path: "Tests/ScenarioSupport"),
         .testTarget(name: "MRTTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "TestSupport"]),

@@ -1,6 +1,7 @@
 // benchdata: writes synthetic MRT files for benchmarks from the real archives.
 //
 //     benchdata rib --peers N --source RIB --out FILE.mrt [--keep]
+//     benchdata updates --out DIR [--peers 8] [--days 2.5] [--path-changes 150] [--withdrawals 30] [--duplicates 50]
 //
 // One subcommand per file; add a case below and a `run...` function in its own file.
 import Foundation
@@ -9,6 +10,9 @@ let usage = """
     usage: benchdata rib --peers N --source RIB --out FILE [--keep]
            (a TABLE_DUMP_V2 RIB whose N synthetic peers each carry the source's fullest peer's routes,
             their own ASN prepended; --keep keeps the source's peers too)
+           benchdata updates --out DIR [--peers 8] [--days 2.5] [--path-changes 150] [--withdrawals 30] [--duplicates 50]
+           (a RouteViews collector's RIB and 15-minute update files over the jinx table: churn, a flapping
+            country, an outage; prints the files written)
     """
 
 /// A command-line error: printed with the usage, exit 64.
@@ -33,7 +37,8 @@ do {
     switch arguments.first {
     case "rib":
         try runRIB(Array(arguments.dropFirst()))
-    // case "updates": try runUpdates(Array(arguments.dropFirst()))   (UpdateStream.swift)
+    case "updates":
+        try runUpdates(Array(arguments.dropFirst()))
     default:
         throw UsageError(description: arguments.first.map { "unknown subcommand \($0)" } ?? "no subcommand")
     }

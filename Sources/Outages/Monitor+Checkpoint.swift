@@ -8,10 +8,11 @@ import Routing
 /// series' detectors, the open bin and the open events.
 extension Monitor {
     static let magic: [UInt8] = Array("BLACKOUT-CHECKPOINT".utf8)
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
 
     /// Writes the checkpoint. Call `takeResults` first: only open events are kept.
     public func checkpoint() -> [UInt8] {
+        settleSleepers()  // every baseline as judging each bin would have left it
         var c = CheckpointEncoder()
         for b in Self.magic { c.u8(b) }
         c.u32(Self.version)
@@ -116,6 +117,7 @@ extension Monitor {
         m.missingQueue = try d.array { (time: try $0.u32(), key: try $0.u64()) }
         m.series = try d.array { try decodeSeries(&$0, options: options) }
         for (i, s) in m.series.enumerated() { m.seriesIndex[s.id] = Int32(i) }
+        m.awakeList = m.series.indices.map { Int32($0) }  // the first bin puts the settled ones back to sleep
         guard m.countrySeries.allSatisfy({ $0 >= -1 && Int($0) < m.series.count }),
               m.originSeries.allSatisfy({ $0 >= -1 && Int($0) < m.series.count })
         else { throw d.fail("series references out of range") }
@@ -204,15 +206,19 @@ extension Monitor {
     }
 
     static func encode(_ b: Baseline, to c: inout CheckpointEncoder) {
-        c.int(b.capacity); c.int(b.next); c.int(b.offset)
-        c.u32s(b.values.map { UInt32(bitPattern: $0) })
+        c.int(b.capacity); c.int(b.offset)
+        c.u32s(b.window.map { UInt32(bitPattern: $0.value) })
+        c.u32s(b.window.map { UInt32(bitPattern: $0.count) })
     }
 
     static func decodeBaseline(_ d: inout CheckpointDecoder) throws -> Baseline {
-        let capacity = try d.int(), next = try d.int(), offset = try d.int()
+        let capacity = try d.int(), offset = try d.int()
         let values = try d.u32s().map { Int32(bitPattern: $0) }
-        guard capacity > 0, values.count <= capacity, next >= 0 else { throw d.fail("baseline out of range") }
-        return Baseline(capacity: capacity, values: values, next: next, offset: offset)
+        let counts = try d.u32s()
+        guard capacity > 0, values.count == counts.count, counts.allSatisfy({ $0 > 0 }),
+              counts.reduce(0, { $0 + Int($1) }) <= capacity
+        else { throw d.fail("baseline out of range") }
+        return Baseline(capacity: capacity, runs: zip(values, counts).map { ($0, Int32($1)) }, offset: offset)
     }
 
     static func encode(_ b: SeriesBin, to c: inout CheckpointEncoder) {

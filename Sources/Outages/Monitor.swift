@@ -71,6 +71,14 @@ public final class Monitor {
     // Series.
     var series: [SeriesState] = []
     var seriesIndex: [SeriesID: Int32] = [:]
+    /// The series judged when the open bin closes: countries, those that moved, those whose
+    /// detectors are under way. The others sleep (`SeriesState.awake`).
+    var awakeList: [Int32] = []
+    /// Bins closed with full-feed peers of the family (IPv4, IPv6), and those of them that
+    /// carried updates: the bins in which a settled series adds its level to its baseline
+    /// (and nothing to its churn baseline), which a sleeping one owes when it wakes.
+    var judgedBins = [0, 0]
+    var churnBins = [0, 0]
 
     // The open bin.
     var binStart: UInt32?
@@ -393,17 +401,44 @@ public final class Monitor {
         if case .country = id.subject { rules = options.countries } else { rules = options.originASes }
         series.append(SeriesState(id: id, rules: rules, baselineBins: options.baselineBins))
         seriesIndex[id] = i
+        awakeList.append(i)
         return i
     }
 
     /// Calls `body` for the prefix's country series and the origin AS series of its latest path.
     private func forSeries(of prefix: UInt32, _ body: (SeriesState) -> Void) {
         let c = countrySeries[Int(prefix)]
-        if c >= 0 { body(series[Int(c)]) }
+        if c >= 0 { body(wake(c)) }
         let origin = state.paths.origins[Int(prefixPath[Int(prefix)])]
         if origin != 0 {
-            body(series[Int(seriesID(for: SeriesID(.asn(origin), state.prefixes[prefix].isV6 ? .ipv6 : .ipv4)))])
+            body(wake(seriesID(for: SeriesID(.asn(origin), state.prefixes[prefix].isV6 ? .ipv6 : .ipv4))))
         }
+    }
+
+    /// Series `i`, awake: a sleeping one first adds the bins it slept through to its
+    /// baselines (its level to the outage baseline, no churn to the instability one),
+    /// exactly as judging them one by one would have.
+    @discardableResult
+    func wake(_ i: Int32) -> SeriesState {
+        let s = series[Int(i)]
+        if !s.awake {
+            let f = s.id.family == .ipv6 ? 1 : 0
+            s.baseline.add(s.visible, times: judgedBins[f] - s.sleptAt.judged)
+            s.churnBaseline.add(0, times: churnBins[f] - s.sleptAt.churn)
+            s.sleptAt = (judgedBins[f], churnBins[f])
+            s.awake = true
+            awakeList.append(i)
+        }
+        return s
+    }
+
+    /// Every series' baselines brought up to date (before a checkpoint); sleepers stay asleep.
+    func settleSleepers() {
+        for (i, s) in series.enumerated() where !s.awake {
+            wake(Int32(i))
+            s.awake = false
+        }
+        awakeList.removeAll { !series[Int($0)].awake }
     }
 
     private func markUnstable(_ prefix: UInt32) {
@@ -441,7 +476,7 @@ public final class Monitor {
         let wasVisible = status[i] & 2 != 0
         status[i] = new
         if visible != wasVisible, countrySeries[i] >= 0 {
-            let s = series[Int(countrySeries[i])]
+            let s = wake(countrySeries[i])
             s.visible += visible ? 1 : -1
             s.changed = true
             if rebase { s.rebase += visible ? 1 : -1 }
@@ -457,13 +492,13 @@ public final class Monitor {
         // A prefix moving from one origin to another is a route change, not a rebase.
         let moved = old >= 0 && target >= 0
         if old >= 0 {
-            let s = series[Int(old)]
+            let s = wake(old)
             s.visible -= 1
             s.changed = true
             if rebase && !moved { s.rebase -= 1 }
         }
         if target >= 0 {
-            let s = series[Int(target)]
+            let s = wake(target)
             s.visible += 1
             s.changed = true
             s.add(p)
@@ -516,8 +551,17 @@ public final class Monitor {
         forget(before: time + options.binSeconds)
         silence()
         let collectorsCounted = Set(counted.indices.filter { counted[$0] }.map { peerCollector[$0] }).count
-        for (i, s) in series.enumerated() {
-            if s.changed { s.space = space(of: Int32(i)) }
+        for f in 0..<2 where (f == 0 ? fullFeedCount : fullFeedCount6) > 0 {
+            judgedBins[f] += 1
+            if updatesInBin > 0 { churnBins[f] += 1 }
+        }
+        // In series order, as events are numbered.
+        awakeList.sort()
+        var stillAwake: [Int32] = []
+        stillAwake.reserveCapacity(awakeList.count)
+        for i in awakeList {
+            let s = series[Int(i)]
+            if s.changed { s.space = space(of: i) }
             let bin = SeriesBin(time: time, visiblePrefixes: s.visible, space: s.space, announcements: s.announcements,
                                 withdrawals: s.withdrawals, pathChanges: s.pathChanges, flaps: s.flaps,
                                 unstablePrefixes: s.unstable,
@@ -528,9 +572,17 @@ public final class Monitor {
                 bins.append((s.id, bin))
                 s.lastStored = bin
             }
-            judge(Int32(i), bin)
+            judge(i, bin)
             s.resetBin()
+            if s.canSleep(minimumHistory: options.minimumHistory) {
+                let f = s.id.family == .ipv6 ? 1 : 0
+                s.awake = false
+                s.sleptAt = (judgedBins[f], churnBins[f])
+            } else {
+                stillAwake.append(i)
+            }
         }
+        awakeList = stillAwake
         withdrawnBefore = withdrawnInBin
         withdrawnInBin = []
         updatesInBin = 0

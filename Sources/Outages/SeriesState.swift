@@ -70,6 +70,13 @@ final class SeriesState {
     /// The last bin stored (origin ASes store a bin only when something changed).
     var lastStored: SeriesBin?
 
+    // Sleep.
+    /// Whether it is judged when the open bin closes. A settled origin AS series sleeps
+    /// until something moves it (`Monitor.wake`), so that a bin costs what changed in it.
+    var awake = true
+    /// The family's judged bins when it fell asleep (`Monitor.judgedBins`): what it owes its baselines.
+    var sleptAt = (judged: 0, churn: 0)
+
     init(id: SeriesID, rules: SeriesRules, baselineBins: Int) {
         self.id = id
         self.rules = rules
@@ -88,6 +95,15 @@ final class SeriesState {
     }
 
     var hasUpdates: Bool { announcements + withdrawals + pathChanges + flaps > 0 }
+
+    /// Whether its bins would only add its level to its baselines until something moves it:
+    /// no detector under way, nothing from the bin before to carry, history enough to be
+    /// judged (then a loss cannot appear while the level stays: `Baseline`). Countries never
+    /// sleep: they store a bin every time.
+    func canSleep(minimumHistory: Int) -> Bool {
+        !isCountry && outages.isEmpty && instability == nil && highRun == 0 && quietRun == 0 && !relearning
+            && !normalStale && binPeers.isEmpty && lastBinPeers.isEmpty && baseline.count >= minimumHistory
+    }
 
     func resetBin() {
         announcements = 0; withdrawals = 0; pathChanges = 0; flaps = 0; unstable = 0

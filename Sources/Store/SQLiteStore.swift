@@ -173,12 +173,8 @@ public final class SQLiteStore: Store {
                     try db.execute(sql: "INSERT OR IGNORE INTO file VALUES (?, ?, ?, ?, ?)",
                                    arguments: [f.contentHash, f.path, f.collector, f.elements, f.damagedRecords])
                 }
-                let bin = try db.makeStatement(sql: "INSERT OR REPLACE INTO bin VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                for (id, b) in r.bins {
-                    try bin.execute(arguments: [id.subject.description, id.family.rawValue, Int(b.time), b.visiblePrefixes, b.space,
-                                                b.announcements, b.withdrawals, b.pathChanges, b.flaps, b.unstablePrefixes,
-                                                b.fullFeedPeers, b.peers, b.collectors])
-                }
+                let bin = try BinInserter(db)
+                for (id, b) in r.bins { try bin.insert(id, b) }
                 let event = try db.makeStatement(sql: """
                     INSERT INTO event (key, country, asn, family, kind, severity, start, "end", last_seen, fraction_lost,
                     baseline, prefixes_lost, origins_affected, origins_unaffected, providers_lost, peers, collectors, flaps,
