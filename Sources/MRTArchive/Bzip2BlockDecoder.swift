@@ -5,9 +5,10 @@ import Darwin
 #endif
 import CBzip2
 
-/// Decodes one bzip2 block, cut out of its stream, with libbz2: the block's bits are
-/// re-wrapped as a stream of that one block ("BZh9", the block shifted to a byte boundary,
-/// the end-of-stream magic and, as combined CRC, the block's own CRC), which libbz2 decodes
+/// Decodes one bzip2 block cut out of its stream: with `Bzip2Decoder`, or with libbz2
+/// (randomised blocks, and on request). For libbz2 the block's bits are re-wrapped as a
+/// stream of that one block ("BZh9", the block shifted to a byte boundary, the
+/// end-of-stream magic and, as combined CRC, the block's own CRC), which libbz2 decodes
 /// and checks (block CRC and combined CRC). One decoder per thread; its buffers and
 /// libbz2's are kept from block to block.
 final class Bzip2BlockDecoder {
@@ -20,12 +21,27 @@ final class Bzip2BlockDecoder {
 
     private var wrapped: [UInt8] = []
     private let arena = Bzip2Arena()
+    private let own = Bzip2Decoder()
+    private let useLibbz2: Bool
+
+    init(useLibbz2: Bool = false) { self.useLibbz2 = useLibbz2 }
 
     deinit { arena.releaseAll() }
 
     /// Decodes the block in bits `startBit..<endBit` of `bytes` (from its magic) into
-    /// `output`, which grows as needed.
-    func decode(_ bytes: UnsafeRawBufferPointer, startBit: Int, endBit: Int, into output: inout [UInt8]) -> Outcome {
+    /// `output`. `bytes` should have `Bzip2Decoder.padding` bytes after the block.
+    func decode(_ bytes: UnsafeRawBufferPointer, startBit: Int, endBit: Int, into output: Bzip2Output) -> Outcome {
+        if !useLibbz2 {
+            switch own.decode(bytes, startBit: startBit, endBit: endBit, into: output) {
+            case let .decoded(count, crc): return .decoded(count: count, crc: crc)
+            case .failed(let why): return .failed(why)
+            case .randomised: break
+            }
+        }
+        return decodeWithLibbz2(bytes, startBit: startBit, endBit: endBit, into: output)
+    }
+
+    private func decodeWithLibbz2(_ bytes: UnsafeRawBufferPointer, startBit: Int, endBit: Int, into output: Bzip2Output) -> Outcome {
         let length = endBit &- startBit
         guard length >= 80 else { return .failed("block shorter than its header") }
         let crc = UInt32(Bzip2Layout.bits(bytes, at: startBit &+ 48, count: 32))
@@ -37,24 +53,21 @@ final class Bzip2BlockDecoder {
         stream.opaque = Unmanaged.passUnretained(arena).toOpaque()
         guard BZ2_bzDecompressInit(&stream, 0, 0) == BZ_OK else { return .failed("libbz2 init failed") }
         defer { BZ2_bzDecompressEnd(&stream) }
-        if output.count < 1 << 20 { output = [UInt8](repeating: 0, count: 1 << 20) }
-        var produced = 0
+        output.count = 0
+        output.reserve(1 << 20)
         let outcome: Outcome = wrapped.withUnsafeMutableBytes { input in
             stream.next_in = input.baseAddress!.assumingMemoryBound(to: CChar.self)
             stream.avail_in = UInt32(input.count)
             while true {
-                if produced == output.count { output.append(contentsOf: repeatElement(0, count: output.count)) }
-                let rc: Int32 = output.withUnsafeMutableBytes { out in
-                    stream.next_out = (out.baseAddress! + produced).assumingMemoryBound(to: CChar.self)
-                    stream.avail_out = UInt32(out.count &- produced)
-                    let rc = BZ2_bzDecompress(&stream)
-                    produced = out.count &- Int(stream.avail_out)
-                    return rc
-                }
+                if output.count == output.capacity { output.reserve(output.capacity &* 2) }
+                stream.next_out = UnsafeMutableRawPointer(output.pointer + output.count).assumingMemoryBound(to: CChar.self)
+                stream.avail_out = UInt32(output.capacity &- output.count)
+                let rc = BZ2_bzDecompress(&stream)
+                output.count = output.capacity &- Int(stream.avail_out)
                 switch rc {
-                case BZ_STREAM_END: return .decoded(count: produced, crc: crc)
+                case BZ_STREAM_END: return .decoded(count: output.count, crc: crc)
                 case BZ_OK:
-                    if stream.avail_in == 0 && produced < output.count { return .failed("block ends early") }
+                    if stream.avail_in == 0 && output.count < output.capacity { return .failed("block ends early") }
                 case BZ_DATA_ERROR: return .failed("data error (CRC or coding)")
                 default: return .failed("libbz2 error \(rc)")
                 }

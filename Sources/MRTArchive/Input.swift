@@ -22,6 +22,12 @@ public enum Input {
     /// are decoded on every core (`ParallelBzip2Source`), gzip on one other thread.
     /// Without it, nothing runs outside the caller's thread.
     public static func open(_ path: String, prefetch: Bool = true) throws(ArchiveError) -> (source: ByteSource, compression: Compression) {
+        try open(path, prefetch: prefetch, prefetchBytes: 4 << 20)
+    }
+
+    /// `prefetchBytes`: how far ahead of the reader a gzip file (or a bzip2 file on one
+    /// core) is decompressed.
+    static func open(_ path: String, prefetch: Bool, prefetchBytes: Int) throws(ArchiveError) -> (source: ByteSource, compression: Compression) {
         let file = try FileSource(path: path)
         let compression = Compression.detect(try file.peek(4))
         if prefetch, compression == .bzip2, ParallelBzip2Source.availableCores > 1,
@@ -35,7 +41,7 @@ public enum Input {
         case .none: inner = file
         }
         if prefetch, compression != .none {
-            return (PrefetchSource(inner), compression)
+            return (PrefetchSource(inner, depth: max(1, prefetchBytes >> 18)), compression)
         }
         return (inner, compression)
     }

@@ -32,11 +32,13 @@ public final class ParallelBzip2Source: ByteSource {
         /// Bit positions in the file.
         let startBit: Int
         let endBit: Int
-        /// The file's bytes `startBit / 8 ..< (endBit + 7) / 8`.
+        /// The file's bytes `startBit / 8 ..< (endBit + 7) / 8`, then `Bzip2Decoder.padding` zeros.
         let bytes: [UInt8]
         var done: Bool
-        var output: [UInt8] = []
+        var output: Bzip2Output?
         var outcome: Bzip2BlockDecoder.Outcome = .failed("not decoded")
+
+        var byteCount: Int { ((endBit &+ 7) >> 3) &- (startBit >> 3) }
 
         init(kind: Kind, startBit: Int, endBit: Int, bytes: [UInt8]) {
             self.kind = kind
@@ -58,7 +60,7 @@ public final class ParallelBzip2Source: ByteSource {
         var inputEnded = false
         var inputFailure: ArchiveError?
         var cancelled = false
-        var spareOutputs: [[UInt8]] = []
+        var spareOutputs: [Bzip2Output] = []
         /// The file's length in bits, once read to its end.
         var endBit = 0
         let limit: Int
@@ -70,7 +72,7 @@ public final class ParallelBzip2Source: ByteSource {
 
     public let path: String
     private let shared: Shared
-    private var current: [UInt8] = []
+    private var current: Bzip2Output?
     private var currentCount = 0
     private var position = 0
     private var finished = false
@@ -78,7 +80,8 @@ public final class ParallelBzip2Source: ByteSource {
     private var combined: UInt32 = 0
     private var streamOpen = false
     private var streamDamaged = false
-    private lazy var joinDecoder = Bzip2BlockDecoder()
+    private lazy var joinDecoder = Bzip2BlockDecoder(useLibbz2: useLibbz2)
+    private let useLibbz2: Bool
 
     /// The number of cores this process may run on.
     public static var availableCores: Int {
@@ -98,18 +101,20 @@ public final class ParallelBzip2Source: ByteSource {
     /// Starts reading `input` (positioned at its start) and decoding with `workers` threads.
     /// Returns nil when no thread could be started.
     public convenience init?(input: FileSource, workers: Int = ParallelBzip2Source.availableCores) {
-        self.init(input: input, workers: workers, falseMagics: [])
+        self.init(input: input, workers: workers, falseMagics: [], useLibbz2: false)
     }
 
     /// `falseMagics`: bit positions cut at as if a block magic were there (for tests of
     /// magics that occur by chance inside compressed data).
-    init?(input: FileSource, workers: Int, falseMagics: [Int]) {
+    /// `useLibbz2`: decode every block with libbz2 instead of `Bzip2Decoder`.
+    init?(input: FileSource, workers: Int, falseMagics: [Int], useLibbz2: Bool) {
         path = input.path
+        self.useLibbz2 = useLibbz2
         let workers = max(1, workers)
         let shared = Shared(limit: 2 * workers + 1)
         self.shared = shared
         var started = 0
-        for _ in 0..<workers where startThread({ Self.work(shared) }) { started += 1 }
+        for _ in 0..<workers where startThread({ Self.work(shared, useLibbz2: useLibbz2) }) { started += 1 }
         let file = UncheckedBox(input)
         guard started > 0, startThread({ Self.produce(file.value, shared, falseMagics: falseMagics) }) else {
             shared.condition.lock()
@@ -134,7 +139,7 @@ public final class ParallelBzip2Source: ByteSource {
             try advance()
         }
         let n = min(buffer.count, currentCount &- position)
-        current.withUnsafeBytes { base.copyMemory(from: $0.baseAddress! + position, byteCount: n) }
+        base.copyMemory(from: current!.pointer + position, byteCount: n)
         position &+= n
         return n
     }
@@ -179,12 +184,12 @@ public final class ParallelBzip2Source: ByteSource {
         s.condition.unlock()
     }
 
-    private func use(_ output: [UInt8], count: Int) {
+    private func use(_ output: Bzip2Output, count: Int) {
         let old = current
         current = output
         currentCount = count
         position = 0
-        if old.count > 0 {
+        if let old {
             shared.condition.lock()
             if shared.spareOutputs.count < shared.limit { shared.spareOutputs.append(old) }
             shared.condition.unlock()
@@ -210,36 +215,35 @@ public final class ParallelBzip2Source: ByteSource {
         switch segment.kind {
         case .lead:
             streamOpen = true
-            let header = segment.bytes.prefix(4)
+            let header = segment.bytes.prefix(min(4, segment.byteCount))
             guard segment.endBit == 32, header.count == 4, Compression.detect(Array(header)) == .bzip2 else {
                 if peek(1).isEmpty { throw truncated(at: segment.endBit) }
-                throw ByteSourceGap("bzip2: \(segment.bytes.count) bytes at the start of the file are not a stream header and a block")
+                throw ByteSourceGap("bzip2: \(segment.byteCount) bytes at the start of the file are not a stream header and a block")
             }
         case .garbage:
-            throw ByteSourceGap("bzip2: \(segment.bytes.count) bytes at compressed offset \(segment.startBit / 8) are not a block")
+            throw ByteSourceGap("bzip2: \(segment.byteCount) bytes at compressed offset \(segment.startBit / 8) are not a block")
         case .end:
             try endOfStream(segment)
         case .block:
             if case .decoded(let count, let crc) = segment.outcome {
                 combined = Bzip2Layout.combine(combined, crc)
-                use(segment.output, count: count)
-                segment.output = []
+                use(segment.output!, count: count)
+                segment.output = nil
                 return
             }
             // A magic by chance inside the block cut it short: joined with what follows, it decodes.
             for extra in 1...2 {
                 let following = peek(extra)
                 guard following.count == extra else { break }
-                var joined = segment.bytes
+                var joined = Array(segment.bytes[..<segment.byteCount])
                 for next in following {
-                    let overlap = joined.count - ((next.startBit >> 3) - (segment.startBit >> 3))
-                    joined.removeLast(overlap)
-                    joined.append(contentsOf: next.bytes)
+                    joined.removeLast(joined.count - ((next.startBit >> 3) - (segment.startBit >> 3)))
+                    joined.append(contentsOf: next.bytes)  // with its padding; the next one cuts it off
                 }
-                var output: [UInt8] = []
+                let output = Bzip2Output()
                 let outcome = joined.withUnsafeBytes {
                     joinDecoder.decode($0, startBit: segment.startBit & 7,
-                                       endBit: following.last!.endBit - (segment.startBit & ~7), into: &output)
+                                       endBit: following.last!.endBit - (segment.startBit & ~7), into: output)
                 }
                 if case .decoded(let count, let crc) = outcome {
                     drop(extra)
@@ -266,7 +270,7 @@ public final class ParallelBzip2Source: ByteSource {
         streamOpen = false
         // Padding to a byte, then "BZh" and a level if another stream follows.
         let afterPadding = ((segment.startBit + 80 + 7) >> 3) - (segment.startBit >> 3)
-        let rest = Array(segment.bytes[min(afterPadding, segment.bytes.count)...])
+        let rest = Array(segment.bytes[min(afterPadding, segment.byteCount)..<segment.byteCount])
         let last = peek(1).isEmpty
         if rest.count == 4, !last, Compression.detect(rest) == .bzip2 {
             streamOpen = true
@@ -299,7 +303,11 @@ public final class ParallelBzip2Source: ByteSource {
         func emit(until endBit: Int, next: Segment.Kind) -> Bool {
             let from = (segmentStart >> 3) &- windowBase
             let to = ((endBit &+ 7) >> 3) &- windowBase
-            let segment = Segment(kind: segmentKind, startBit: segmentStart, endBit: endBit, bytes: Array(window[from..<to]))
+            var bytes = [UInt8]()
+            bytes.reserveCapacity(to &- from &+ Bzip2Decoder.padding)
+            bytes.append(contentsOf: window[from..<to])
+            bytes.append(contentsOf: repeatElement(0, count: Bzip2Decoder.padding))
+            let segment = Segment(kind: segmentKind, startBit: segmentStart, endBit: endBit, bytes: bytes)
             segmentStart = endBit
             segmentKind = next
             s.condition.lock()
@@ -364,8 +372,8 @@ public final class ParallelBzip2Source: ByteSource {
     }
 
     /// Decodes blocks, earliest first, until the input ends or the source is dropped.
-    private static func work(_ s: Shared) {
-        let decoder = Bzip2BlockDecoder()
+    private static func work(_ s: Shared, useLibbz2: Bool) {
+        let decoder = Bzip2BlockDecoder(useLibbz2: useLibbz2)
         s.condition.lock()
         while true {
             if s.cancelled { break }
@@ -374,10 +382,10 @@ public final class ParallelBzip2Source: ByteSource {
             if s.claimed &- s.base < s.queue.count {
                 let segment = s.queue[s.claimed &- s.base]
                 s.claimed &+= 1
-                var output = s.spareOutputs.popLast() ?? []
+                let output = s.spareOutputs.popLast() ?? Bzip2Output()
                 s.condition.unlock()
                 let outcome = segment.bytes.withUnsafeBytes {
-                    decoder.decode($0, startBit: segment.startBit & 7, endBit: segment.endBit &- (segment.startBit & ~7), into: &output)
+                    decoder.decode($0, startBit: segment.startBit & 7, endBit: segment.endBit &- (segment.startBit & ~7), into: output)
                 }
                 s.condition.lock()
                 segment.output = output

@@ -82,6 +82,8 @@ public final class Replay {
             .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
         var waiting = starts[...]
         var open: [Cursor] = []
+        // The next file is opened (and starts decompressing on idle cores) as one is opened.
+        let opener = InputPrefetcher(order: starts.map { inputs[$0.0].path })
 
         func load(_ c: inout Cursor) -> Bool {
             do {
@@ -109,7 +111,7 @@ public final class Replay {
                 let input = inputs[next.0]
                 var c = Cursor(input: input, index: next.0, stream: nil, pending: [], time: 0)
                 do {
-                    let reader = MRTReader(source: try Input.open(input.path).source, name: input.path)
+                    let reader = MRTReader(source: try opener.open(input.path), name: input.path)
                     reader.onDiagnostic = onDiagnostic
                     let stream = ElementStream(reader: reader)
                     stream.onDiagnostic = onDiagnostic

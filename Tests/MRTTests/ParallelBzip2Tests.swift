@@ -22,6 +22,10 @@ struct ParallelBzip2Tests {
         let single = try Bzip2Tools.readSingle(path)
         #expect(same(ours.bytes, single.bytes), "\(file): \(ours.bytes.count) bytes, libbz2 \(single.bytes.count)")
         #expect(ours.gaps.isEmpty)
+        // The same blocks decoded by libbz2 on the workers (re-wrapped as one-block streams).
+        let wrapped = try Bzip2Tools.readParallel(path, libbz2: true)
+        #expect(same(wrapped.bytes, ours.bytes))
+        #expect(wrapped.gaps.isEmpty && (wrapped.failure == nil) == (ours.failure == nil))
         if bzcatFailed {
             #expect(ours.bytes.count > expected.count && same(Array(ours.bytes.prefix(expected.count)), expected))
             let failure = try #require(ours.failure as? ArchiveError)
@@ -71,8 +75,9 @@ struct ParallelBzip2Tests {
 
     /// Bytes flipped inside the second block of a file of 100 kB blocks: that block is
     /// reported (once), and every record wholly outside its bytes is read, the same
-    /// elements as from the clean file.
-    @Test func damagedBlockInTheMiddle() throws {
+    /// elements as from the clean file. With either block decoder.
+    @Test(arguments: [false, true])
+    func damagedBlockInTheMiddle(libbz2: Bool) throws {
         let dir = try TempDir()
         let (path, blocks) = try Bzip2Tools.level1File(in: dir)
         let sizes = try Bzip2Tools.blockSizes(path, in: dir)
@@ -92,7 +97,8 @@ struct ParallelBzip2Tests {
         #expect(kept.count < records.count)
         let expected = kept.reduce(0) { $0 + $1.elements }
 
-        let source = try #require(ParallelBzip2Source(input: try FileSource(path: damagedPath), workers: 2))
+        let source = try #require(ParallelBzip2Source(input: try FileSource(path: damagedPath), workers: 2,
+                                                      falseMagics: [], useLibbz2: libbz2))
         let ours = try decode(source: source, name: damagedPath)
         let failures = ours.diagnostics.filter { if case .sourceFailed = $0.problem { return true } else { return false } }
         #expect(failures.count == 1)
@@ -101,7 +107,7 @@ struct ParallelBzip2Tests {
         #expect(ours.stream.elements == expected)
         #expect(ours.stream.damagedRecords == 0)
         // The bytes handed out are the file's less that block.
-        let bytes = try Bzip2Tools.readParallel(damagedPath)
+        let bytes = try Bzip2Tools.readParallel(damagedPath, libbz2: libbz2)
         #expect(bytes.gaps.count == 1)
         #expect(bytes.failure == nil)
         #expect(same(bytes.bytes, Array(raw[..<lost.lowerBound]) + Array(raw[lost.upperBound...])))
@@ -201,10 +207,10 @@ enum Bzip2Tools {
 
     /// Every byte of a file through `ParallelBzip2Source`, with the gaps it reported and
     /// the error it ended with.
-    static func readParallel(_ path: String, workers: Int = 2, falseMagics: [Int] = []) throws -> Read {
+    static func readParallel(_ path: String, workers: Int = 2, falseMagics: [Int] = [], libbz2: Bool = false) throws -> Read {
         let file = try FileSource(path: path)
         _ = try file.peek(4)  // as Input.open does
-        let source = try #require(ParallelBzip2Source(input: file, workers: workers, falseMagics: falseMagics))
+        let source = try #require(ParallelBzip2Source(input: file, workers: workers, falseMagics: falseMagics, useLibbz2: libbz2))
         var result = Read()
         var buffer = [UInt8](repeating: 0, count: 100_000)
         while true {
