@@ -171,9 +171,23 @@ public final class IngestPipeline {
         for f in report.failed { onWarning("\(f.path): \(f.reason); not recorded as ingested") }
 
         let (bins, events) = monitor.takeResults()
-        let clock = ContinuousClock.now
-        let bytes = monitor.checkpoint()
-        report.checkpoint = (bytes.count, elapsed(since: clock))
+        // The checkpoint is written inside the save's transaction: the routing tables (most of
+        // it) in pieces straight from the state, then the rest, which refers to them.
+        var written = (bytes: 0, seconds: 0.0)
+        let writer = CheckpointWriter { emit in
+            let clock = ContinuousClock.now
+            var tables = 0
+            try withoutActuallyEscaping(emit) { emit in
+                // The last use of the tables: each is released once written.
+                try monitor.state.writeTables(releasing: true) { raw in
+                    tables += raw.count
+                    try emit(raw)
+                }
+            }
+            let bytes = monitor.checkpoint()
+            written = (tables + bytes.count, elapsed(since: clock))
+            return bytes
+        }
         report.bins = bins.count
         report.events = events
         report.openEvents = monitor.events.count
@@ -181,10 +195,11 @@ public final class IngestPipeline {
         report.stateBytes = monitor.stateBytes
         do {
             try store.save(IngestResult(files: report.ingested, bins: bins, events: events,
-                                        checkpoint: Checkpoint(time: monitor.now, bytes: bytes)))
+                                        checkpoint: Checkpoint(time: monitor.now, writer: writer)))
         } catch {
             throw IngestError.store("\(error)")
         }
+        report.checkpoint = written
         report.seconds = elapsed(since: started)
         return report
     }
@@ -197,13 +212,24 @@ public final class IngestPipeline {
         guard let stored else { return Monitor(options: options.detector, registry: load) }
         let clock = ContinuousClock.now
         do {
-            let m = try Monitor.restore(stored.bytes, options: options.detector, registry: load)
-            report.restored = (stored.bytes.count, elapsed(since: clock))
+            // The routing tables stored beside the checkpoint are read one piece at a time.
+            let pieces = stored.pieces
+            var size = stored.bytes.count
+            let m = try RoutingState.$storedTablesSource.withValue(ChunkSource {
+                let piece = try pieces?()
+                size += piece?.count ?? 0
+                return piece
+            }) {
+                try Monitor.restore(stored.bytes, options: options.detector, registry: load)
+            }
+            report.restored = (size, elapsed(since: clock))
             return m
         } catch let e as CheckpointRulesMismatch {
             throw IngestError.checkpoint("\(e)")
         } catch let e as CheckpointError {
             throw IngestError.checkpoint("the stored state cannot be read (\(e)); --from-scratch starts over")
+        } catch let e as StoreError {
+            throw IngestError.store("\(e)")
         } catch {
             throw IngestError.registry("\(error)")
         }

@@ -13,6 +13,16 @@ public struct PeerRoutes {
 
     public init() {}
 
+    /// A full-feed table from its dense array (`absent` where the peer has no route).
+    init(dense: [UInt32], count: Int, ipv4Count: Int) {
+        self.dense = dense
+        self.count = count
+        self.ipv4Count = ipv4Count
+    }
+
+    /// The dense array of a full-feed table (path id by prefix id), nil for a hashed one.
+    var denseRoutes: [UInt32]? { dense }
+
     @inline(__always)
     private static func home(_ prefix: UInt32, _ mask: Int) -> Int {
         Int(truncatingIfNeeded: (UInt64(prefix) &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask

@@ -21,6 +21,10 @@ public struct PrefixIndex {
         return Prefix(address: IPAddress(v4: UInt32(truncatingIfNeeded: k >> 8)), length: UInt8(k & 0xFF))
     }
 
+    /// Whether prefix `id` is an IPv6 one.
+    @inline(__always)
+    public func isV6(_ id: UInt32) -> Bool { keys[Int(id)] >> 63 == 1 }
+
     @inline(__always)
     private static func hash(_ p: Prefix) -> UInt64 {
         let a = p.address

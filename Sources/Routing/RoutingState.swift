@@ -51,10 +51,13 @@ public final class RoutingState {
     /// Small direct-mapped cache: attribute object -> path id (routes share attribute objects).
     private var pathCache: [(attributes: PathAttributes?, path: UInt32)]
     private var buffer: [UInt32] = []
-    /// Per peer with routes before the RIB dump being read: the prefixes the dump listed
-    /// (to drop the others at its end). Peers whose table was empty need no list.
-    private var ribSeen: [UInt32: Set<UInt32>] = [:]
+    /// Per peer with routes before the RIB dump being read: the prefixes the dump listed,
+    /// one bit per prefix id (to drop the others at its end). Peers whose table was empty
+    /// need no list.
+    private var ribSeen: [UInt32: [UInt64]] = [:]
     private var ribFresh: Set<UInt32> = []
+    /// Length and checksum of the tables `writeTables` just wrote, for the next `encode`.
+    var storedTables: (length: Int, checksum: UInt64)?
 
     private func noteRIB(peer: UInt32, prefix: UInt32) {
         if ribFresh.contains(peer) { return }
@@ -62,7 +65,17 @@ public final class RoutingState {
             ribFresh.insert(peer)
             return
         }
-        ribSeen[peer, default: []].insert(prefix)
+        let word = Int(prefix >> 6)
+        let have = ribSeen[peer, default: []].count
+        if have <= word {
+            ribSeen[peer, default: []].append(contentsOf: repeatElement(0, count: max(word + 1, (prefixes.count + 63) >> 6) - have))
+        }
+        ribSeen[peer, default: []][word] |= 1 << UInt64(prefix & 63)
+    }
+
+    private static func has(_ bits: [UInt64], _ prefix: UInt32) -> Bool {
+        let word = Int(prefix >> 6)
+        return word < bits.count && bits[word] & 1 << UInt64(prefix & 63) != 0
     }
 
     public init() {
@@ -138,7 +151,7 @@ public final class RoutingState {
         for peer in ribSeen.keys.filter(mine).sorted() {
             let seen = ribSeen.removeValue(forKey: peer)!
             var stale: [(UInt32, UInt32)] = []
-            tables[Int(peer)].forEach { prefix, path in if !seen.contains(prefix) { stale.append((prefix, path)) } }
+            tables[Int(peer)].forEach { prefix, path in if !Self.has(seen, prefix) { stale.append((prefix, path)) } }
             for (prefix, path) in stale.sorted(by: { $0.0 < $1.0 }) {
                 tables[Int(peer)].remove(prefix)
                 if !prefixes[prefix].isV6 { tables[Int(peer)].ipv4Count -= 1 }
@@ -155,6 +168,9 @@ public final class RoutingState {
             tables[Int(peer)].ipv4Count += 1
         }
     }
+
+    /// Puts back a whole table read from a checkpoint.
+    func restoreTable(peer: UInt32, _ table: PeerRoutes) { tables[Int(peer)] = table }
 
     /// Bytes held by the tables, the prefix index and the path table.
     public var memoryBytes: Int {

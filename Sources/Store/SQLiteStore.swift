@@ -116,6 +116,16 @@ public final class SQLiteStore: Store {
                   id INTEGER PRIMARY KEY CHECK (id = 1), time INTEGER NOT NULL, bytes BLOB NOT NULL);
                 """)
         }
+        m.registerMigration("v4: routing tables stored beside the checkpoint, in pieces") { db in
+            // A checkpoint written before keeps its tables inside its bytes, in a format the
+            // monitor refuses with a message (--from-scratch).
+            // Part 0: the checkpoint's bytes, part 1: the routing tables, each in pieces of about 1 MiB
+            // (SQLite copies a value twice while inserting it: whole, a checkpoint would cost three times its size).
+            try db.execute(sql: """
+                CREATE TABLE checkpoint_piece (part INTEGER NOT NULL, n INTEGER NOT NULL, bytes BLOB NOT NULL,
+                  PRIMARY KEY (part, n))
+                """)
+        }
         return m
     }
 
@@ -196,26 +206,77 @@ public final class SQLiteStore: Store {
                 }
                 Self.failpoint("hold-commit")
                 if let c = r.checkpoint {
-                    try db.execute(sql: "INSERT OR REPLACE INTO checkpoint VALUES (1, ?, ?)", arguments: [Int(c.time), Data(c.bytes)])
+                    try db.execute(sql: "DELETE FROM checkpoint_piece")
+                    let insert = try db.makeStatement(sql: "INSERT INTO checkpoint_piece VALUES (?, ?, ?)")
+                    var n = [0, 0]
+                    func piece(_ part: Int, _ raw: UnsafeRawBufferPointer) throws {
+                        guard let base = raw.baseAddress, raw.count > 0 else { return }
+                        // Bound for this statement only: no copy of the piece.
+                        let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: raw.count, deallocator: .none)
+                        try insert.execute(arguments: [part, n[part], data])
+                        n[part] += 1
+                    }
+                    let bytes = try c.writer.map { try $0.write { try piece(1, $0) } } ?? c.bytes
+                    try bytes.withUnsafeBytes { raw in
+                        var at = 0
+                        while at < raw.count {
+                            let end = min(raw.count, at + Self.pieceBytes)
+                            try piece(0, UnsafeRawBufferPointer(rebasing: raw[at..<end]))
+                            at = end
+                        }
+                    }
+                    try db.execute(sql: "INSERT OR REPLACE INTO checkpoint VALUES (1, ?, ?)", arguments: [Int(c.time), Data()])
                 }
             }
         }
     }
+
+    /// The size of the pieces a checkpoint's bytes are stored in.
+    static let pieceBytes = 1 << 20
 
     public func checkpoint() throws -> Checkpoint? {
         try wrap {
             try queue.read { db in
                 guard let row = try Row.fetchOne(db, sql: "SELECT time, bytes FROM checkpoint WHERE id = 1") else { return nil }
                 let r = RowReader(row: row, table: "checkpoint", id: 1, path: path)
-                return Checkpoint(time: try r.time("time"), bytes: [UInt8](try r.blob("bytes")))
+                var c = Checkpoint(time: try r.time("time"), bytes: [UInt8](try r.blob("bytes")))
+                // Since v4 the bytes are in pieces (part 0); before, in the row.
+                let size = try Int.fetchOne(db, sql: "SELECT SUM(length(bytes)) FROM checkpoint_piece WHERE part = 0") ?? 0
+                if size > 0 {
+                    c.bytes.reserveCapacity(size)
+                    let rows = try Row.fetchCursor(db, sql: "SELECT n, bytes FROM checkpoint_piece WHERE part = 0 ORDER BY n")
+                    while let row = try rows.next() {
+                        c.bytes += try RowReader(row: row, table: "checkpoint_piece", id: row["n"] ?? -1, path: path).blob("bytes")
+                    }
+                }
+                // The pieces are read one at a time, as the restore asks for them.
+                let queue = queue, path = path
+                let next = Counter()
+                c.pieces = {
+                    let n = next.take()
+                    do {
+                        return try queue.read { db in
+                            try Row.fetchOne(db, sql: "SELECT bytes FROM checkpoint_piece WHERE part = 1 AND n = ?", arguments: [n]).map { row in
+                                [UInt8](try RowReader(row: row, table: "checkpoint_piece", id: n, path: path).blob("bytes"))
+                            }
+                        }
+                    } catch let e as StoreError { throw e } catch { throw StoreError(path: path, Self.explain(error)) }
+                }
+                return c
             }
         }
+    }
+
+    /// The next piece to read.
+    private final class Counter: @unchecked Sendable {
+        private var n = 0
+        func take() -> Int { defer { n += 1 }; return n }
     }
 
     public func clear() throws {
         try wrap {
             try queue.write { db in
-                try db.execute(sql: "DELETE FROM file; DELETE FROM bin; DELETE FROM event; DELETE FROM checkpoint;")
+                try db.execute(sql: "DELETE FROM file; DELETE FROM bin; DELETE FROM event; DELETE FROM checkpoint; DELETE FROM checkpoint_piece;")
             }
         }
     }

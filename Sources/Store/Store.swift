@@ -18,15 +18,35 @@ public struct IngestedFile: Sendable, Equatable {
     }
 }
 
-/// The monitor's state after an ingest, to resume from.
+/// The monitor's state after an ingest, to resume from: its bytes, and the pieces stored
+/// beside them (the routing tables, most of the state, written and read one piece at a
+/// time so that they are never whole in memory).
 public struct Checkpoint: Sendable {
     /// Time of the latest element the state has seen.
     public var time: UInt32
     public var bytes: [UInt8]
+    /// When saving: writes the pieces to `emit`, then returns the bytes (which may refer to
+    /// the pieces), instead of `bytes`. Called inside the save's transaction.
+    public var writer: CheckpointWriter?
+    /// When read: the stored pieces in order, one per call, then nil.
+    public var pieces: (@Sendable () throws -> [UInt8]?)?
+
     public init(time: UInt32, bytes: [UInt8]) {
         self.time = time
         self.bytes = bytes
     }
+
+    public init(time: UInt32, writer: CheckpointWriter) {
+        self.time = time
+        self.bytes = []
+        self.writer = writer
+    }
+}
+
+/// Writes a checkpoint's pieces, then returns its bytes (see `Checkpoint.writer`).
+public struct CheckpointWriter: @unchecked Sendable {
+    public let write: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> [UInt8]
+    public init(_ write: @escaping (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> [UInt8]) { self.write = write }
 }
 
 /// What one ingest produced, written in one transaction: all of it or nothing.

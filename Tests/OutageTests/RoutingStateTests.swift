@@ -43,14 +43,16 @@ struct RoutingStateTests {
     /// re-synchronises a table (RFC 4271 section 8: a session leaving Established loses its routes).
     @Test func stateFollowsSessionsAndRIBs() {
         let s = RoutingState()
-        #expect(s.apply(Self.element(.announce, "175.45.176.0/24"), collector: "c") == .added(peer: 0, prefix: 0, path: 0))
+        // Path ids are those of the paths' first nodes (the trie is built from the origin end:
+        // 131279, 4837 131279, 64500 4837 131279 are ids 0, 1, 2).
+        #expect(s.apply(Self.element(.announce, "175.45.176.0/24"), collector: "c") == .added(peer: 0, prefix: 0, path: 2))
         #expect(s.apply(Self.element(.announce, "175.45.176.0/24"), collector: "c") == .unchanged(peer: 0, prefix: 0))
         #expect(s.apply(Self.element(.announce, "175.45.176.0/24", path: [64500, 22351, 131279]), collector: "c")
-                == .pathChanged(peer: 0, prefix: 0, old: 0, new: 1))
+                == .pathChanged(peer: 0, prefix: 0, old: 2, new: 4))
         _ = s.apply(Self.element(.announce, "175.45.177.0/24"), collector: "c")
         _ = s.apply(Self.element(.announce, "2001:db8::/32"), collector: "c")
         #expect(s.routeCount == 3 && s.tables[0].ipv4Count == 2)
-        #expect(s.apply(Self.element(.withdraw, "175.45.177.0/24"), collector: "c") == .removed(peer: 0, prefix: 1, path: 0))
+        #expect(s.apply(Self.element(.withdraw, "175.45.177.0/24"), collector: "c") == .removed(peer: 0, prefix: 1, path: 2))
         #expect(s.apply(Self.element(.withdraw, "175.45.177.0/24"), collector: "c") == .nothing)
         // The same peer address at another collector is another table.
         _ = s.apply(Self.element(.announce, "175.45.178.0/24"), collector: "d")
@@ -66,7 +68,8 @@ struct RoutingStateTests {
         let removed = s.endRIB()
         #expect(removed.count == 1 && s.prefixes[removed[0].1] == Prefix("175.45.178.0/24")!)
         #expect(s.tables[1].count == 1 && s.tables[1].ipv4Count == 1)
-        #expect(s.paths.count == 2 && Array(s.paths.asns(1)) == [64500, 22351, 131279] && s.paths.origins[1] == 131279)
+        // Two paths sharing their origin: five nodes.
+        #expect(s.paths.count == 5 && Array(s.paths.asns(4)) == [64500, 22351, 131279] && s.paths.origins[4] == 131279)
     }
 
     @Test func collectorsFromPaths() {
