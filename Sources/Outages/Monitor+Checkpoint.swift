@@ -77,6 +77,8 @@ extension Monitor {
         m.state = try RoutingState.decode(from: &d)
         let prefixes = m.state.prefixes.count
         m.prefixPath = try d.u32s()
+        m.pathSeries = Array(repeating: -2, count: m.prefixPath.count)
+        m.rebaseMark = Array(repeating: false, count: m.prefixPath.count)
         m.countrySeries = try d.u32s().map { Int32(bitPattern: $0) }
         m.originSeries = try d.u32s().map { Int32(bitPattern: $0) }
         m.carriers = try d.u16s()

@@ -28,6 +28,8 @@ public final class Monitor {
     var countrySeries: [Int32] = []
     /// Index of the origin AS series it is counted in while visible (-1: none).
     var originSeries: [Int32] = []
+    /// Index of the series of the origin of `prefixPath` (-1: none; -2: not looked up since it changed).
+    var pathSeries: [Int32] = []
     /// Counted peers carrying it now; counted peers that carried it in its baseline (all,
     /// and full-feed ones).
     var carriers: [UInt16] = []
@@ -39,6 +41,11 @@ public final class Monitor {
     var unstableStamp: [UInt32] = []
     var dirty: [Bool] = []
     var dirtyList: [UInt32] = []
+    /// Prefixes whose counted peers changed (a rebase), judged once, together, when the
+    /// full-feed peers have been decided again (`refreshFullFeed`): a RIB of many peers
+    /// judges each prefix once, not once per peer.
+    var rebaseMark: [Bool] = []
+    var rebaseList: [UInt32] = []
 
     // Per peer id.
     var synced: [Bool] = []
@@ -59,6 +66,8 @@ public final class Monitor {
     // Per collector.
     var collectorNames: [String] = []
     var collectorIDs: [String: Int] = [:]
+    /// The collector of the latest element (elements come in runs of one collector's).
+    var lastCollector: (name: String, id: Int)?
     var lastHeard: [UInt32] = []
     var silent: [Bool] = []
 
@@ -137,7 +146,7 @@ public final class Monitor {
             grow(prefix)
             // The origin and providers follow the peers that count (a leak seen by one other
             // peer does not move a prefix to another origin AS).
-            if counted[Int(peer)] || carriers[Int(prefix)] == 0 { prefixPath[Int(prefix)] = path }
+            if counted[Int(peer)] || carriers[Int(prefix)] == 0 { setPath(prefix, path) }
             if announce {
                 forSeries(of: prefix) { $0.announcements += 1 }
                 let key = UInt64(peer) << 32 | UInt64(prefix)
@@ -148,7 +157,7 @@ public final class Monitor {
             }
             if counted[Int(peer)] { carry(peer, prefix) } else { markDirty(prefix) }  // the origin may have changed
         case .pathChanged(let peer, let prefix, _, let new):
-            if counted[Int(peer)] || carriers[Int(prefix)] == 0 { prefixPath[Int(prefix)] = new }
+            if counted[Int(peer)] || carriers[Int(prefix)] == 0 { setPath(prefix, new) }
             markDirty(prefix)  // the origin may have changed
             if announce {
                 forSeries(of: prefix) { $0.announcements += 1; $0.pathChanges += 1 }
@@ -198,7 +207,11 @@ public final class Monitor {
     // MARK: Peers
 
     private func collectorID(_ name: String) -> Int {
-        if let c = collectorIDs[name] { return c }
+        if let last = lastCollector, last.name == name { return last.id }
+        if let c = collectorIDs[name] {
+            lastCollector = (name, c)
+            return c
+        }
         collectorIDs[name] = collectorNames.count
         collectorNames.append(name)
         lastHeard.append(0)
@@ -251,42 +264,46 @@ public final class Monitor {
         }
     }
 
-    /// A peer starts counting: its routes add to carriers and baselines (a rebase, not a change).
+    /// A peer starts counting: its routes add to carriers and baselines (a rebase, not a
+    /// change, judged by the `refreshFullFeed` that follows).
     private func include(_ peer: UInt32) {
         counted[Int(peer)] = true
         countedCount += 1
-        var touched: [UInt32] = []
         state.tables[Int(peer)].forEach { prefix, _ in
             grow(prefix)
             carriers[Int(prefix)] &+= 1
             expected[Int(prefix)] &+= 1
-            touched.append(prefix)
+            markRebase(prefix)
         }
-        for p in touched { evaluate(p, rebase: true) }
     }
 
     /// A peer stops counting (session down, silent collector): it leaves carriers and
     /// baselines alike (a rebase, not a loss).
     private func exclude(_ peer: UInt32) {
-        var touched: [UInt32] = []
         state.tables[Int(peer)].forEach { prefix, _ in
             carriers[Int(prefix)] &-= 1
             expected[Int(prefix)] &-= 1
             if isFullFeed(peer, for: prefix) { expectedFullFeed[Int(prefix)] &-= 1 }
-            touched.append(prefix)
+            markRebase(prefix)
         }
         for key in missing.keys.filter({ UInt32(truncatingIfNeeded: $0 >> 32) == peer }).sorted() {
             let prefix = UInt32(truncatingIfNeeded: key)
             missing[key] = nil
             expected[Int(prefix)] &-= 1
             if isFullFeed(peer, for: prefix) { expectedFullFeed[Int(prefix)] &-= 1 }
-            touched.append(prefix)
+            markRebase(prefix)
         }
         counted[Int(peer)] = false
         countedCount -= 1
         if fullFeed[Int(peer)] { fullFeed[Int(peer)] = false; fullFeedCount -= 1 }
         if fullFeed6[Int(peer)] { fullFeed6[Int(peer)] = false; fullFeedCount6 -= 1 }
-        for p in touched.sorted() { evaluate(p, rebase: true) }
+    }
+
+    private func markRebase(_ prefix: UInt32) {
+        if !rebaseMark[Int(prefix)] {
+            rebaseMark[Int(prefix)] = true
+            rebaseList.append(prefix)
+        }
     }
 
     /// Whether `peer` is full-feed for the family of `prefix`.
@@ -296,8 +313,9 @@ public final class Monitor {
     }
 
     /// Which counted peers are full-feed, decided when the peers that count change (not
-    /// bin by bin, so that a table's ups and downs do not move it). A change re-judges
-    /// every prefix, as a rebase.
+    /// bin by bin, so that a table's ups and downs do not move it); then the prefixes whose
+    /// peers changed are judged, or every prefix when the full-feed peers changed, as a rebase.
+    /// Every change of which peers count (`include`, `exclude`) ends here.
     private func refreshFullFeed() {
         var largest = 0, largest6 = 0
         for i in counted.indices where counted[i] {
@@ -325,9 +343,16 @@ public final class Monitor {
             for (key, _) in missing where UInt32(truncatingIfNeeded: key >> 32) == UInt32(i) { adjust(UInt32(truncatingIfNeeded: key)) }
         }
         // Which prefixes count depends on how many peers are full-feed.
-        guard changed || judgedFullFeed != (fullFeedCount, fullFeedCount6) else { return }
+        let all = changed || judgedFullFeed != (fullFeedCount, fullFeedCount6)
         judgedFullFeed = (fullFeedCount, fullFeedCount6)
-        for p in 0..<UInt32(status.count) { evaluate(p, rebase: true) }
+        if !all { rebaseList.sort() }
+        for p in rebaseList { rebaseMark[Int(p)] = false }
+        if all {
+            for p in 0..<UInt32(status.count) { evaluate(p, rebase: true) }
+        } else {
+            for p in rebaseList { evaluate(p, rebase: true) }
+        }
+        rebaseList.removeAll(keepingCapacity: true)
     }
 
     // MARK: Routes of counted peers
@@ -385,12 +410,14 @@ public final class Monitor {
             countrySeries.append(s)
             prefixPath.append(0)
             originSeries.append(-1)
+            pathSeries.append(-2)
             carriers.append(0)
             expected.append(0)
             expectedFullFeed.append(0)
             status.append(p.isV6 ? 4 : 0)
             unstableStamp.append(UInt32.max)
             dirty.append(false)
+            rebaseMark.append(false)
         }
     }
 
@@ -409,10 +436,25 @@ public final class Monitor {
     private func forSeries(of prefix: UInt32, _ body: (SeriesState) -> Void) {
         let c = countrySeries[Int(prefix)]
         if c >= 0 { body(wake(c)) }
-        let origin = state.paths.origins[Int(prefixPath[Int(prefix)])]
-        if origin != 0 {
-            body(wake(seriesID(for: SeriesID(.asn(origin), state.prefixes[prefix].isV6 ? .ipv6 : .ipv4))))
+        let o = originSeries(ofPath: prefix)
+        if o >= 0 { body(wake(o)) }
+    }
+
+    private func setPath(_ prefix: UInt32, _ path: UInt32) {
+        prefixPath[Int(prefix)] = path
+        pathSeries[Int(prefix)] = -2
+    }
+
+    /// The series of the origin AS of the prefix's path (created if new), or -1 when the
+    /// path ends in an AS_SET or is empty.
+    func originSeries(ofPath prefix: UInt32) -> Int32 {
+        var o = pathSeries[Int(prefix)]
+        if o == -2 {
+            let origin = state.paths.origins[Int(prefixPath[Int(prefix)])]
+            o = origin == 0 ? -1 : seriesID(for: SeriesID(.asn(origin), state.prefixes[prefix].isV6 ? .ipv6 : .ipv4))
+            pathSeries[Int(prefix)] = o
         }
+        return o
     }
 
     /// Series `i`, awake: a sleeping one first adds the bins it slept through to its
@@ -482,11 +524,7 @@ public final class Monitor {
             if rebase { s.rebase += visible ? 1 : -1 }
         }
         // The origin AS it counts under while visible.
-        var target: Int32 = -1
-        if visible {
-            let origin = state.paths.origins[Int(prefixPath[i])]
-            if origin != 0 { target = seriesID(for: SeriesID(.asn(origin), state.prefixes[p].isV6 ? .ipv6 : .ipv4)) }
-        }
+        let target = visible ? originSeries(ofPath: p) : -1
         let old = originSeries[i]
         guard target != old else { return }
         // A prefix moving from one origin to another is a route change, not a rebase.

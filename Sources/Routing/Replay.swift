@@ -23,6 +23,32 @@ public func collectorName(forPath path: String) -> String {
     return tokens.first ?? file
 }
 
+/// The time an archive's name gives: the start of the period of an update file or the
+/// time of a RIB dump, as RouteViews and RIPE RIS name them (`updates.20141222.1615.bz2`,
+/// `rib.20141222.1600.bz2`, `bview.20141222.1600.gz`, `routeviews.route-views.jinx.updates.1401493500.bz2`);
+/// nil for other names. Records are within a minute after it in every archive under
+/// `shared/data`, except an RIS file of 1999 named two hours late (local time): a name
+/// is a hint, not a fact.
+public func archiveTime(forPath path: String) -> UInt32? {
+    let file = path.split(separator: "/").last.map(String.init) ?? path
+    let tokens = file.split(separator: ".").map(String.init)
+    guard let kind = tokens.firstIndex(where: { ["updates", "rib", "ribs", "bview"].contains($0) }) else { return nil }
+    let rest = tokens[(kind + 1)...]
+    if let unix = rest.first, unix.count == 10, let t = UInt32(unix) { return t }
+    guard rest.count >= 2, let day = rest.first, let hm = rest.dropFirst().first, day.count == 8, hm.count == 4,
+          let y = Int(day.prefix(4)), let mo = Int(day.dropFirst(4).prefix(2)), let d = Int(day.suffix(2)),
+          let h = Int(hm.prefix(2)), let mi = Int(hm.suffix(2)), (1970...2105).contains(y), (1...12).contains(mo),
+          (1...31).contains(d), h < 24, mi < 60
+    else { return nil }
+    // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+    let yy = mo <= 2 ? y - 1 : y
+    let era = (yy >= 0 ? yy : yy - 399) / 400
+    let yoe = yy - era * 400
+    let doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+    return UInt32(exactly: days * 86_400 + h * 3600 + mi * 60)
+}
+
 /// One input of a replay.
 public struct ReplayInput {
     public var path: String
@@ -67,18 +93,37 @@ public final class Replay {
     }
 
     /// First record time of a file (to order the opening of files), nil if unreadable or empty.
+    /// Only the first MRT header is decompressed (for bzip2 that is still most of the work
+    /// of the first block: all of a small file's).
     public static func firstTime(_ path: String) -> UInt32? {
         guard let source = try? Input.open(path, prefetch: false).source else { return nil }
-        let reader = MRTReader(source: source, name: path)
-        return (try? reader.next())?.header.timestamp
+        var header = [UInt8](repeating: 0, count: 12)
+        var have = 0
+        while have < header.count {
+            guard let n = try? header.withUnsafeMutableBytes({ try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[have...])) }),
+                  n > 0 else { return nil }
+            have += n
+        }
+        return UInt32(header[0]) << 24 | UInt32(header[1]) << 16 | UInt32(header[2]) << 8 | UInt32(header[3])
+    }
+
+    /// When to open a file: at its first record's time; for a bzip2 archive whose name gives
+    /// a time, one 15-minute period before that (reading its first record would decompress
+    /// its first block once more, the whole of an update file: a replay of many files paid
+    /// for each twice). RouteViews, whose archives are bzip2, names them in UTC.
+    static func openingTime(_ path: String) -> UInt32? {
+        if let named = archiveTime(forPath: path), (try? Input.open(path, prefetch: false).compression) == .bzip2 {
+            return named >= 900 ? named - 900 : 0
+        }
+        return firstTime(path)
     }
 
     /// Calls `body` for every element in time order with its input, and, with
     /// `endOfFile`, when a file has been read to its end (RIB dumps end there).
     public func run(_ body: (RouteElement, ReplayInput) throws -> Void,
                     endOfFile: (ReplayInput) throws -> Void = { _ in }) throws {
-        // Files are opened in order of their first record's time.
-        let starts = inputs.enumerated().map { ($0.offset, Self.firstTime($0.element.path) ?? 0) }
+        // Files are opened in order of their first record's time (`openingTime`).
+        let starts = inputs.enumerated().map { ($0.offset, Self.openingTime($0.element.path) ?? 0) }
             .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
         var waiting = starts[...]
         var open: [Cursor] = []
