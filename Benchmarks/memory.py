@@ -9,8 +9,8 @@ copied to each, its own ASN prepended to every path (60 peers: 29.8 million rout
 ingests it into a new database and prints the routes, elements/s, the peak resident memory
 of the whole process (checkpoint written at the end included, wait4's ru_maxrss) per route
 against the target, the checkpoint's size, the time to restore it (the next ingest, of the
-jinx updates after the RIB, reports it) and to write it (that ingest's time less the
-restore and the same ingest's time on a new database), and how many such full-feed peers
+jinx updates after the RIB, reports it) and to write it (the time the database file
+grows at the end of the RIB's ingest), and how many such full-feed peers
 fit in 24 GB at the measured marginal cost of a peer (the same run with half the peers
 gives it: peak(N) - peak(N/2) over N/2 peers).
 
@@ -42,26 +42,37 @@ def benchdata_binary(args):
 
 
 def ingest(blackout, db, files):
-    """(wall seconds, peak KiB, stderr) of one `blackout ingest`."""
+    """(wall seconds, peak KiB, stderr, seconds the database grew: the checkpoint's writing) of one `blackout ingest`."""
     err = db + ".stderr"
+    growing = []
     with open(err, "w") as f:
+        start = time.perf_counter()
         p = subprocess.Popen([blackout, "ingest", "-q", "--db", db, "--registry", REGISTRY] + files,
                              stdout=subprocess.DEVNULL, stderr=f)
-        start = time.perf_counter()
-        _, status, usage = os.wait4(p.pid, 0)
+        size = os.path.getsize(db) if os.path.exists(db) else 0
+        while True:
+            pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+            if pid != 0:
+                break
+            now = os.path.getsize(db) if os.path.exists(db) else 0
+            if now > size + (1 << 20):
+                growing.append(time.perf_counter())
+            size = max(size, now)
+            time.sleep(0.02)
         seconds = time.perf_counter() - start
     text = open(err).read()
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"blackout ingest exited {os.waitstatus_to_exitcode(status)}:\n{text}")
-    return seconds, usage.ru_maxrss, text
+    return seconds, usage.ru_maxrss, text, (growing[-1] - growing[0] + 0.02 if growing else 0.0)
 
 
 def measure(blackout, rib, tmp, runs, name):
     """Best elements/s and the peak over `runs` ingests of `rib` into new databases."""
-    best_rate, peak, routes, saved = 0, 0, 0, 0
+    best_rate, peak, routes, saved, write = 0, 0, 0, 0, None
     for i in range(runs):
         db = os.path.join(tmp, f"{name}-{i}.sqlite")
-        _, rss, text = ingest(blackout, db, [rib])
+        _, rss, text, grew = ingest(blackout, db, [rib])
+        write = grew if write is None else min(write, grew)
         m = re.search(r"(\d+) elements in ([0-9.]+) s .* (\d+) routes", text)
         elements, seconds, routes = int(m.group(1)), float(m.group(2)), int(m.group(3))
         best_rate = max(best_rate, elements / seconds)
@@ -69,7 +80,7 @@ def measure(blackout, rib, tmp, runs, name):
         saved = os.path.getsize(db)
         if i + 1 < runs:
             os.remove(db)
-    return routes, best_rate, peak * 1024, saved, os.path.join(tmp, f"{name}-{runs - 1}.sqlite")
+    return routes, best_rate, peak * 1024, saved, os.path.join(tmp, f"{name}-{runs - 1}.sqlite"), write
 
 
 def main():
@@ -96,15 +107,12 @@ def main():
             results[peers] = measure(blackout, rib, tmp, args.runs, f"ingest-{peers}")
             if data == tmp:
                 os.remove(rib)
-        routes, rate, peak, size, db = results[args.peers]
-        _, _, half_peak, _, _ = results[args.peers // 2]
+        routes, rate, peak, size, db, write = results[args.peers]
+        half_peak = results[args.peers // 2][2]
 
         # Restoring: the next ingest (the jinx updates after the RIB) reads the checkpoint back.
-        seconds, resume_peak, text = ingest(blackout, db, [UPDATES])
-        m = re.search(r"state restored \((\d+) MiB in ([0-9.]+) s\)", text)
-        restore = float(m.group(2))
-        fresh, _, _ = ingest(blackout, os.path.join(tmp, "fresh.sqlite"), [UPDATES])
-        write = max(0.0, seconds - restore - fresh)
+        _, resume_peak, text, _ = ingest(blackout, db, [UPDATES])
+        restore = float(re.search(r"state restored \((\d+) MiB in ([0-9.]+) s\)", text).group(2))
 
     per_route = peak / routes
     per_peer = (peak - half_peak) / (args.peers - args.peers // 2)
