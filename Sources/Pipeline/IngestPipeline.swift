@@ -123,7 +123,10 @@ public final class IngestPipeline {
         // file a few seconds behind another's is not lost.
         if let open = monitor.openBin {
             todo = todo.filter { path in
-                guard let first = Replay.firstTime(path), first < open else { return true }
+                // A RouteViews archive named after the open bin is not read twice to be sure.
+                let opening = Replay.openingTime(path)
+                if let o = opening, o.time >= open { return true }
+                guard let first = opening?.exact == true ? opening?.time : Replay.firstTime(path), first < open else { return true }
                 report.skipped.append((path, "older than the stored state (\(utcMinute(first)) UTC, state at \(utcMinute(monitor.now)) UTC); "
                                        + "use --from-scratch to replay from the start"))
                 return false

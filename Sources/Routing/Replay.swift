@@ -111,11 +111,11 @@ public final class Replay {
     /// a time, one 15-minute period before that (reading its first record would decompress
     /// its first block once more, the whole of an update file: a replay of many files paid
     /// for each twice). RouteViews, whose archives are bzip2, names them in UTC.
-    static func openingTime(_ path: String) -> UInt32? {
+    public static func openingTime(_ path: String) -> (time: UInt32, exact: Bool)? {
         if let named = archiveTime(forPath: path), (try? Input.open(path, prefetch: false).compression) == .bzip2 {
-            return named >= 900 ? named - 900 : 0
+            return (named >= 900 ? named - 900 : 0, false)
         }
-        return firstTime(path)
+        return firstTime(path).map { ($0, true) }
     }
 
     /// Calls `body` for every element in time order with its input, and, with
@@ -123,7 +123,7 @@ public final class Replay {
     public func run(_ body: (RouteElement, ReplayInput) throws -> Void,
                     endOfFile: (ReplayInput) throws -> Void = { _ in }) throws {
         // Files are opened in order of their first record's time (`openingTime`).
-        let starts = inputs.enumerated().map { ($0.offset, Self.openingTime($0.element.path) ?? 0) }
+        let starts = inputs.enumerated().map { ($0.offset, Self.openingTime($0.element.path)?.time ?? 0) }
             .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
         var waiting = starts[...]
         var open: [Cursor] = []
