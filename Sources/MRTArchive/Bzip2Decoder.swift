@@ -31,22 +31,22 @@ final class Bzip2Output {
 }
 
 /// A bzip2 block decoder of its own (bzip2's format as libbz2 1.0.8 reads it), faster
-/// than libbz2's: Huffman codes of up to 10 bits are decoded with one table lookup, the
-/// input is read 64 bits at a time, the CRC eight bytes at a time.
+/// than libbz2's: Huffman codes of up to 10 bits are decoded with one table lookup and the
+/// input is read 64 bits at a time.
 ///
-/// Stages, each one pass: the block header (CRC, origin pointer, symbol map, Huffman
-/// tables and their selectors); the symbols, undoing move-to-front and the RUNA/RUNB run
-/// lengths into `ll` (the last column of the sorted rotations); the inverse Burrows-Wheeler
-/// transform; the first run-length coding (4 equal bytes and a count) undone into the
-/// output; its CRC, compared with the block's.
+/// Stages: the block header (CRC, origin pointer, symbol map, Huffman tables and their
+/// selectors); the symbols, undoing move-to-front and the RUNA/RUNB run lengths into `ll`
+/// (the last column of the sorted rotations); the inverse Burrows-Wheeler transform's
+/// table; the walk through it, which also undoes the first run-length coding (4 equal
+/// bytes and a count) and computes the CRC, compared with the block's.
 ///
-/// The inverse transform is a walk from row to row of the sorted rotations, one access to
-/// a random address per byte, each waiting for the last: on a 900 kB block it waits on
-/// memory most of its time. Its table (`next`: for each row, the row of the rotation one
-/// byte on, and that byte) is written in one pass with stores only, and walked in a loop
-/// of its own. (Walking two chains at once, forwards and backwards from the origin row,
-/// overlaps the waits but needs a second table: measured slower, as the two no longer fit
-/// in the 2 MB second-level cache as well as one.)
+/// The walk goes from row to row of the sorted rotations, one access to a random address
+/// per byte, each waiting for the last: on a 900 kB block it waits on memory most of its
+/// time, and the run-length and CRC work in the same loop costs little. Its table (`next`:
+/// for each row, the row of the rotation one byte on, and that byte) is written in one
+/// pass with stores only. (Walking two chains at once, forwards and backwards from the
+/// origin row, overlaps the waits but needs a second table: measured slower, as the two
+/// fit the 2 MB second-level cache less well than one.)
 final class Bzip2Decoder {
     enum Outcome {
         case decoded(count: Int, crc: UInt32)
@@ -390,44 +390,15 @@ final class Bzip2Decoder {
     }
 }
 
-/// bzip2's CRC-32 (polynomial 0x04C11DB7, most significant bit first), eight bytes at a time.
+/// bzip2's CRC-32 (polynomial 0x04C11DB7, most significant bit first), a byte at a time.
 enum Bzip2CRC {
     static let tables: [UInt32] = {
-        var t = [UInt32](repeating: 0, count: 8 * 256)
+        var t = [UInt32](repeating: 0, count: 256)
         for i in 0..<256 {
             var c = UInt32(i) << 24
             for _ in 0..<8 { c = c & 0x8000_0000 != 0 ? (c << 1) ^ 0x04C1_1DB7 : c << 1 }
             t[i] = c
         }
-        for k in 1..<8 {
-            for i in 0..<256 {
-                let p = t[(k - 1) * 256 + i]
-                t[k * 256 + i] = (p << 8) ^ t[Int(p >> 24)]
-            }
-        }
         return t
     }()
-
-    static func checksum(_ p: UnsafePointer<UInt8>, count: Int) -> UInt32 {
-        tables.withUnsafeBufferPointer { tb in
-            let t = tb.baseAddress!
-            var crc: UInt32 = 0xFFFF_FFFF
-            var i = 0
-            while i &+ 8 <= count {
-                let raw = UnsafeRawPointer(p + i)
-                let hi = UInt32(bigEndian: raw.loadUnaligned(as: UInt32.self)) ^ crc
-                let lo = UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
-                crc = t[7 * 256 + Int(hi >> 24)] ^ t[6 * 256 + Int((hi >> 16) & 0xFF)]
-                    ^ t[5 * 256 + Int((hi >> 8) & 0xFF)] ^ t[4 * 256 + Int(hi & 0xFF)]
-                    ^ t[3 * 256 + Int(lo >> 24)] ^ t[2 * 256 + Int((lo >> 16) & 0xFF)]
-                    ^ t[1 * 256 + Int((lo >> 8) & 0xFF)] ^ t[Int(lo & 0xFF)]
-                i &+= 8
-            }
-            while i < count {
-                crc = (crc << 8) ^ t[Int((crc >> 24) ^ UInt32(p[i]))]
-                i &+= 1
-            }
-            return ~crc
-        }
-    }
 }
