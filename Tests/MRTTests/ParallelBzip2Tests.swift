@@ -168,6 +168,33 @@ struct ParallelBzip2Tests {
     }
 }
 
+/// Opening inputs ahead (`InputPrefetcher`, as a replay of many files does): every file
+/// read through it gives its own bytes, in the announced order or not, a file opened twice
+/// gives its bytes twice, and a file that cannot be opened fails when its turn comes.
+@Suite(.enabled(if: SharedData.available, "../shared/data is not beside the checkout"))
+struct InputPrefetcherTests {
+    @Test func opensAheadInOrderAndOutOfIt() throws {
+        let files = [Bzip2Tools.updates, "mrt/ripe-bgpdump/test_data/updates.et-header.2015.gz",
+                     "mrt/routeviews/routeviews.route-views.jinx.updates.1401493500.bz2", Bzip2Tools.updates]
+            .map(SharedData.path)
+        let missing = SharedData.path("mrt/no-such-file.bz2")
+        let order = files + [missing]
+        let expected = try files.map { try readAll($0) }
+        // In order, two ahead.
+        let prefetcher = InputPrefetcher(order: order, ahead: 2)
+        for (i, path) in files.enumerated() {
+            let bytes = try Bzip2Tools.drain(try prefetcher.open(path))
+            #expect(same(bytes, expected[i]), "\(path)")
+        }
+        #expect(throws: ArchiveError.self) { _ = try prefetcher.open(missing) }
+        // Out of order: the third first, then the others.
+        let shuffled = InputPrefetcher(order: order)
+        for i in [2, 0, 1, 3] {
+            #expect(same(try Bzip2Tools.drain(try shuffled.open(files[i])), expected[i]), "\(files[i])")
+        }
+    }
+}
+
 /// Whether two byte strings are equal (an expectation on this prints their sizes, not their bytes).
 func same(_ a: [UInt8], _ b: [UInt8]) -> Bool { a == b }
 
@@ -226,6 +253,17 @@ enum Bzip2Tools {
             }
         }
         return result
+    }
+
+    /// Every byte of a source.
+    static func drain(_ source: ByteSource) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+            if n == 0 { return out }
+            out += buffer[0..<n]
+        }
     }
 
     /// Every byte of a file through libbz2 in one thread (`Bzip2Source`), and the error it ended with.
