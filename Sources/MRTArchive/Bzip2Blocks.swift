@@ -33,52 +33,50 @@ enum Bzip2Layout {
 
 /// Where the two magics can start, found by scanning bytes.
 ///
-/// Every magic at bit `p` covers a whole byte at `ceil(p / 8)`, and the 16 bits from there
-/// are one of 16 values (2 magics x 8 alignments). A table of those values filters byte
-/// positions with one load each; the rare hits are checked in full.
+/// A magic at bit `p` covers whole bytes from `ceil(p / 8)` for at least 5 bytes, so one of
+/// the 16-bit words starting at its first 4 whole bytes starts at a multiple of 4, and is
+/// one of 64 values (2 magics x 32 offsets in them). A table of those values filters every
+/// fourth byte position with one load; the rare hits are checked in full.
 struct Bzip2MagicScanner {
     enum Kind: Sendable { case block, end }
 
-    /// For each 16-bit value, which (magic, alignment) pairs it can start: bit `d` for the
-    /// block magic with its first whole byte `d` bits in, bit `8 + d` for the end magic.
-    private static let filter: [UInt16] = {
-        var t = [UInt16](repeating: 0, count: 1 << 16)
-        for d in 0..<8 {
-            t[Int((Bzip2Layout.blockMagic >> UInt64(32 - d)) & 0xFFFF)] |= 1 << d
-            t[Int((Bzip2Layout.endMagic >> UInt64(32 - d)) & 0xFFFF)] |= 1 << (8 + d)
+    /// Whether a 16-bit value occurs in either magic at an offset of 0 to 31 bits.
+    private static let filter: [Bool] = {
+        var t = [Bool](repeating: false, count: 1 << 16)
+        for e in 0..<32 {
+            t[Int((Bzip2Layout.blockMagic >> UInt64(32 - e)) & 0xFFFF)] = true
+            t[Int((Bzip2Layout.endMagic >> UInt64(32 - e)) & 0xFFFF)] = true
         }
         return t
     }()
 
-    /// Calls `found` with the bit position and kind of every magic starting in bytes
-    /// `from..<through` of `bytes` (as byte `ceil(p / 8)`, so each magic once), in order.
-    /// A magic is found only if its 48 bits lie inside `bytes`.
-    static func scan(_ bytes: UnsafeRawBufferPointer, from: Int, through: Int, _ found: (Int, Kind) -> Void) {
-        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count >= 2 else { return }
-        let filter = Self.filter
-        filter.withUnsafeBufferPointer { table in
-            var b = max(from, 0)
-            let last = min(through, bytes.count &- 1)  // b + 1 must be inside
+    /// Calls `found` with the bit position and kind of every magic whose first word at a
+    /// position `from`, `from + 4`, ... below `through` is in `bytes`, in order; returns the
+    /// next position to scan from (positions stay 4 apart from call to call). A magic is
+    /// found only if its 48 bits lie inside `bytes`.
+    @discardableResult
+    static func scan(_ bytes: UnsafeRawBufferPointer, from: Int, through: Int, _ found: (Int, Kind) -> Void) -> Int {
+        var b = from
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return b }
+        let last = min(through, bytes.count &- 1)  // b + 1 must be inside
+        Self.filter.withUnsafeBufferPointer { table in
             while b < last {
-                let key = Int(base[b]) << 8 | Int(base[b &+ 1])
-                let hits = table[key]
-                if hits != 0 {
-                    // Alignments with the start furthest back first, so positions come in order.
-                    var d = 7
-                    while d >= 0 {
-                        for (kind, bit, magic) in [(Kind.block, d, Bzip2Layout.blockMagic), (Kind.end, 8 &+ d, Bzip2Layout.endMagic)]
-                        where hits & (1 << bit) != 0 {
-                            let p = b &* 8 &- d
-                            if p >= 0, p &+ 48 <= bytes.count &* 8,
-                               Bzip2Layout.bits(bytes, at: p, count: 48) == magic {
-                                found(p, kind)
-                            }
+                if table[Int(base[b]) << 8 | Int(base[b &+ 1])] {
+                    // Starts from the furthest back, so positions come in order.
+                    var e = 31
+                    while e >= 0 {
+                        let p = b &* 8 &- e
+                        if p >= 0, p &+ 48 <= bytes.count &* 8 {
+                            let v = Bzip2Layout.bits(bytes, at: p, count: 48)
+                            if v == Bzip2Layout.blockMagic { found(p, .block) }
+                            else if v == Bzip2Layout.endMagic { found(p, .end) }
                         }
-                        d &-= 1
+                        e &-= 1
                     }
                 }
-                b &+= 1
+                b &+= 4
             }
         }
+        return max(b, from)
     }
 }

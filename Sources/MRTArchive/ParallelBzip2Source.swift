@@ -335,14 +335,13 @@ public final class ParallelBzip2Source: ByteSource {
             let through = eof ? windowBase &+ window.count : windowBase &+ window.count &- 6
             var found: [(Int, Bzip2MagicScanner.Kind)] = []
             if through > scanned {
-                window.withUnsafeBytes { bytes in
+                scanned = window.withUnsafeBytes { bytes in
                     Bzip2MagicScanner.scan(bytes, from: scanned &- windowBase, through: through &- windowBase) { p, kind in
                         found.append((p &+ windowBase &* 8, kind))
                     }
-                }
-                scanned = through
+                } &+ windowBase
             }
-            while let p = falseMagics.first, p < through &* 8 {
+            while let p = falseMagics.first, p < (scanned &- 4) &* 8 || (eof && p < through &* 8) {
                 found.append((p, .block))
                 falseMagics = falseMagics.dropFirst()
             }
@@ -360,10 +359,11 @@ public final class ParallelBzip2Source: ByteSource {
                 return
             }
             if (scanned &- (segmentStart >> 3)) > maxSegmentBytes {
-                if !emit(until: (scanned &- 1) &* 8, next: .garbage) { return }
+                // Magics found later start after (scanned - 4) * 8.
+                if !emit(until: (scanned &- 4) &* 8, next: .garbage) { return }
             }
-            // Keep the current segment and the byte before the next scan position.
-            let keep = min(segmentStart >> 3, scanned &- 1) &- windowBase
+            // Keep the current segment and the 4 bytes before the next scan position.
+            let keep = min(segmentStart >> 3, scanned &- 4) &- windowBase
             if keep > 0 && keep >= window.count / 2 {
                 window.removeFirst(keep)
                 windowBase &+= keep
