@@ -179,7 +179,7 @@ final class Bzip2Decoder {
 
         // Symbols: move-to-front and RUNA/RUNB runs, into ll.
         var unzftab = [Int](repeating: 0, count: 256)
-        var mtf = [UInt8](repeating: 0, count: 256 + 16)  // 16 spare bytes for the vector move below
+        var mtf = [UInt8](repeating: 0, count: 256)
         for i in 0..<256 { mtf[i] = UInt8(truncatingIfNeeded: i) }
         let eob = nInUse + 1
         var nblock = 0
@@ -239,18 +239,7 @@ final class Bzip2Decoder {
                         if nblock >= maxBlock { return "block too long" }
                         var p = sym &- 1
                         let v = m[p]
-                        if p < 16 {
-                            // Move m[0..<p] up one place with one 16-byte load and store:
-                            // lanes from p on keep what they hold.
-                            let raw = UnsafeMutableRawPointer(m)
-                            let moved = raw.loadUnaligned(as: SIMD16<UInt8>.self)
-                            let kept = raw.loadUnaligned(fromByteOffset: 1, as: SIMD16<UInt8>.self)
-                            let lanes = SIMD16<UInt8>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                            let merged = kept.replacing(with: moved, where: lanes .< SIMD16(repeating: UInt8(truncatingIfNeeded: p)))
-                            raw.storeBytes(of: merged, toByteOffset: 1, as: SIMD16<UInt8>.self)
-                        } else {
-                            while p > 0 { m[p] = m[p &- 1]; p &-= 1 }
-                        }
+                        while p > 0 { m[p] = m[p &- 1]; p &-= 1 }
                         m[0] = v
                         let uc = seq[Int(v)]
                         counts[Int(uc)] &+= 1
