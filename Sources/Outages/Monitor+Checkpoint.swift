@@ -13,6 +13,7 @@ extension Monitor {
     /// Writes the checkpoint. Call `takeResults` first: only open events are kept.
     public func checkpoint() -> [UInt8] {
         settleSleepers()  // every baseline as judging each bin would have left it
+        for i in series.indices { sortPrefixes(Int32(i)) }  // the same state, the same bytes
         var c = CheckpointEncoder()
         for b in Self.magic { c.u8(b) }
         c.u32(Self.version)
@@ -152,6 +153,11 @@ extension Monitor {
               m.inRIB.allSatisfy({ Int($0) < peers })
         else { throw d.fail("prefix or peer references out of range") }
         guard d.isAtEnd else { throw d.fail("trailing bytes") }
+        // Kept incrementally from here on (`Monitor+Space`).
+        for (i, s) in m.series.enumerated() {
+            for p in s.prefixes { s.lengths.insert(Int(m.state.prefixes[p].length)) }
+            s.spaceUnits = m.countSpace(Int32(i))
+        }
         return m
     }
 
@@ -237,7 +243,7 @@ extension Monitor {
     static func encode(_ s: SeriesState, to c: inout CheckpointEncoder) {
         encode(s.id, to: &c)
         c.int(s.visible); c.int(s.rebase); c.bool(s.changed); c.double(s.space)
-        c.u32s(s.prefixes); c.bool(s.sorted)
+        c.u32s(s.prefixes); c.bool(s.sortedCount == s.prefixes.count)
         for v in [s.announcements, s.withdrawals, s.pathChanges, s.flaps, s.unstable] { c.int(v) }
         c.u32s(s.binPeers.sorted()); c.u32s(s.lastBinPeers.sorted())
         encode(s.baseline, to: &c)
@@ -262,7 +268,7 @@ extension Monitor {
         if case .country = id.subject { rules = options.countries } else { rules = options.originASes }
         let s = SeriesState(id: id, rules: rules, baselineBins: options.baselineBins)
         s.visible = try d.int(); s.rebase = try d.int(); s.changed = try d.bool(); s.space = try d.double()
-        s.prefixes = try d.u32s(); s.sorted = try d.bool()
+        s.prefixes = try d.u32s(); s.sortedCount = try d.bool() ? s.prefixes.count : 0
         if !s.isCountry { s.listed = Set(s.prefixes) }
         s.announcements = try d.int(); s.withdrawals = try d.int(); s.pathChanges = try d.int()
         s.flaps = try d.int(); s.unstable = try d.int()

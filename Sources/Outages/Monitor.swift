@@ -46,6 +46,8 @@ public final class Monitor {
     /// judges each prefix once, not once per peer.
     var rebaseMark: [Bool] = []
     var rebaseList: [UInt32] = []
+    /// Series whose prefixes moved while their spaces are to be counted afresh (`recountSpaces`).
+    var spaceRecount: Set<Int32>?
 
     // Per peer id.
     var synced: [Bool] = []
@@ -347,10 +349,12 @@ public final class Monitor {
         judgedFullFeed = (fullFeedCount, fullFeedCount6)
         if !all { rebaseList.sort() }
         for p in rebaseList { rebaseMark[Int(p)] = false }
-        if all {
-            for p in 0..<UInt32(status.count) { evaluate(p, rebase: true) }
-        } else {
-            for p in rebaseList { evaluate(p, rebase: true) }
+        recountSpaces {
+            if all {
+                for p in 0..<UInt32(status.count) { evaluate(p, rebase: true) }
+            } else {
+                for p in rebaseList { evaluate(p, rebase: true) }
+            }
         }
         rebaseList.removeAll(keepingCapacity: true)
     }
@@ -405,7 +409,7 @@ public final class Monitor {
             var s: Int32 = -1
             if let cc = registry?.country(of: p) {
                 s = seriesID(for: SeriesID(.country(cc), p.isV6 ? .ipv6 : .ipv4))
-                series[Int(s)].add(id)
+                list(id, in: s)
             }
             countrySeries.append(s)
             prefixPath.append(0)
@@ -521,6 +525,7 @@ public final class Monitor {
             let s = wake(countrySeries[i])
             s.visible += visible ? 1 : -1
             s.changed = true
+            moveSpace(p, in: countrySeries[i], joined: visible)
             if rebase { s.rebase += visible ? 1 : -1 }
         }
         // The origin AS it counts under while visible.
@@ -533,13 +538,15 @@ public final class Monitor {
             let s = wake(old)
             s.visible -= 1
             s.changed = true
+            moveSpace(p, in: old, joined: false)
             if rebase && !moved { s.rebase -= 1 }
         }
         if target >= 0 {
             let s = wake(target)
             s.visible += 1
             s.changed = true
-            s.add(p)
+            list(p, in: target)
+            moveSpace(p, in: target, joined: true)
             if rebase && !moved { s.rebase += 1 }
         }
         originSeries[i] = target
@@ -550,8 +557,11 @@ public final class Monitor {
     /// The prefixes of series `s` visible now.
     func visiblePrefixes(_ s: Int32) -> [UInt32] {
         let st = series[Int(s)]
-        if st.isCountry { return st.prefixes.filter { isVisible($0) } }
-        return st.prefixes.filter { originSeries[Int($0)] == s }
+        let country = st.isCountry
+        var out: [UInt32] = []
+        out.reserveCapacity(st.visible)
+        for q in st.prefixes where isMember(q, of: s, country: country) { out.append(q) }
+        return out
     }
 
     // MARK: Bins
@@ -599,7 +609,10 @@ public final class Monitor {
         stillAwake.reserveCapacity(awakeList.count)
         for i in awakeList {
             let s = series[Int(i)]
-            if s.changed { s.space = space(of: i) }
+            if s.changed {
+                assert(s.spaceUnits == countSpace(i), "\(s.id): space \(s.spaceUnits) kept, \(countSpace(i)) counted")
+                s.space = s.spaceInBinUnits
+            }
             let bin = SeriesBin(time: time, visiblePrefixes: s.visible, space: s.space, announcements: s.announcements,
                                 withdrawals: s.withdrawals, pathChanges: s.pathChanges, flaps: s.flaps,
                                 unstablePrefixes: s.unstable,
@@ -625,40 +638,4 @@ public final class Monitor {
         withdrawnInBin = []
         updatesInBin = 0
     }
-
-    /// Address space of the series' visible prefixes: /24s (IPv4) or /48s (IPv6), overlaps counted once.
-    private func space(of i: Int32) -> Double {
-        let s = series[Int(i)]
-        if !s.sorted {
-            s.prefixes.sort { state.prefixes[$0] < state.prefixes[$1] }
-            s.sorted = true
-        }
-        let visible = s.isCountry ? s.prefixes.lazy.filter { self.isVisible($0) }.map { self.state.prefixes[$0] }
-            : s.prefixes.lazy.filter { self.originSeries[Int($0)] == i }.map { self.state.prefixes[$0] }
-        return addressSpace(of: visible, family: s.id.family)
-    }
-}
-
-/// Address space of prefixes given in ascending order, overlaps counted once: /24
-/// equivalents for IPv4, /48 equivalents for IPv6 (prefixes longer than /64 count as /64).
-func addressSpace(of prefixes: some Sequence<Prefix>, family: Family) -> Double {
-    var total: Double = 0
-    var end: UInt64 = 0  // one past the last unit counted
-    var wrapped = false
-    for p in prefixes {
-        let first: UInt64, last: UInt64
-        if family == .ipv4 {
-            let r = RangeTable.range(p)
-            (first, last) = (r.first, r.last)
-        } else {
-            let len = min(Int(p.length), 64)
-            let mask: UInt64 = len == 0 ? 0 : ~0 << (64 - len)
-            (first, last) = (p.address.high & mask, p.address.high | ~mask)
-        }
-        if wrapped { continue }
-        let from = max(first, end)
-        if last >= from { total += Double(last - from) + 1 }
-        if last == UInt64.max { wrapped = true } else { end = max(end, last + 1) }
-    }
-    return family == .ipv4 ? total / 256 : total / 65536
 }

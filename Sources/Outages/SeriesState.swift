@@ -35,13 +35,20 @@ final class SeriesState {
     var rebase = 0
     /// Whether the visible set changed in this bin.
     var changed = false
-    /// Address space of the visible prefixes (recomputed when `changed`).
+    /// Address space of the visible prefixes in bins' units (taken from `spaceUnits` when `changed`).
     var space: Double = 0
+    /// The same in addresses (IPv4) or /64s (IPv6), kept as prefixes come and go (`Monitor+Space`).
+    var spaceUnits: UInt64 = 0
     /// Every prefix that may count in the series: a country's prefixes, or every prefix ever
-    /// counted under an origin AS (`listed` keeps those unique). Sorted by prefix lazily.
-    var prefixes: [UInt32] = []
+    /// counted under an origin AS (`listed` keeps those unique). The first `sortedCount` are
+    /// in prefix order; those added since are put in order when next needed.
+    var prefixes: [UInt32] = [] {
+        didSet { if prefixes.count < sortedCount { sortedCount = 0 } }
+    }
     var listed: Set<UInt32> = []
-    var sorted = true
+    var sortedCount = 0
+    /// The prefix lengths among `prefixes` (where a covering prefix may be).
+    var lengths = LengthSet()
 
     // This bin.
     var announcements = 0, withdrawals = 0, pathChanges = 0, flaps = 0, unstable = 0
@@ -86,13 +93,6 @@ final class SeriesState {
 
     var isCountry: Bool { if case .country = id.subject { true } else { false } }
 
-    func add(_ prefix: UInt32) {
-        if !isCountry {
-            guard listed.insert(prefix).inserted else { return }
-        }
-        sorted = false
-        prefixes.append(prefix)
-    }
 
     var hasUpdates: Bool { announcements + withdrawals + pathChanges + flaps > 0 }
 
@@ -112,4 +112,24 @@ final class SeriesState {
         changed = false
         rebase = 0
     }
+}
+
+/// A set of prefix lengths, 0 to 128.
+struct LengthSet: Equatable {
+    private var bits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    mutating func insert(_ length: Int) {
+        switch length >> 6 {
+        case 0: bits.0 |= 1 << UInt64(length & 63)
+        case 1: bits.1 |= 1 << UInt64(length & 63)
+        default: bits.2 |= 1 << UInt64(length & 63)
+        }
+    }
+    func contains(_ length: Int) -> Bool {
+        switch length >> 6 {
+        case 0: bits.0 & 1 << UInt64(length & 63) != 0
+        case 1: bits.1 & 1 << UInt64(length & 63) != 0
+        default: bits.2 & 1 << UInt64(length & 63) != 0
+        }
+    }
+    static func == (a: LengthSet, b: LengthSet) -> Bool { a.bits == b.bits }
 }
