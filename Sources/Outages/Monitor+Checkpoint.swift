@@ -42,7 +42,8 @@ extension Monitor {
         let pending = missing.sorted { $0.key < $1.key }
         c.array(pending) { c, m in c.u64(m.key); c.u32(m.value) }
         c.array(Array(missingQueue[missingHead...])) { c, m in c.u32(m.time); c.u64(m.key) }
-        c.array(series) { c, s in Self.encode(s, to: &c) }
+        c.int(series.count)
+        for (i, s) in series.enumerated() { Self.encode(s, lastNormal: lastNormal(Int32(i)), to: &c) }
         c.optionalU32(binStart)
         c.array(withdrawnInBin.sorted()) { $0.u64($1) }
         c.array(withdrawnBefore.sorted()) { $0.u64($1) }
@@ -146,15 +147,19 @@ extension Monitor {
                       && s.outages.allSatisfy { $0.peers.allSatisfy { Int($0) < peers } }
               })
         else { throw d.fail("detector state out of range") }
-        guard m.series.allSatisfy({ $0.prefixes.allSatisfy { Int($0) < n } && $0.lastNormal.allSatisfy { Int($0) < n }
+        guard m.series.allSatisfy({ $0.prefixes.allSatisfy { Int($0) < n } && $0.sinceNormal.keys.allSatisfy { Int($0) < n }
                   && $0.binPeers.union($0.lastBinPeers).union($0.evidence.peers).allSatisfy { Int($0) < peers } }),
               m.missing.keys.allSatisfy(inRange), m.missingQueue.allSatisfy({ inRange($0.key) }),
               m.withdrawnInBin.allSatisfy(inRange), m.withdrawnBefore.allSatisfy(inRange),
               m.inRIB.allSatisfy({ Int($0) < peers })
         else { throw d.fail("prefix or peer references out of range") }
         guard d.isAtEnd else { throw d.fail("trailing bytes") }
-        // Kept incrementally from here on (`Monitor+Space`).
+        // Kept incrementally from here on (`Monitor+Space`, `SeriesState.sinceNormal`).
         for (i, s) in m.series.enumerated() {
+            let lastNormal = s.sinceNormal
+            s.sinceNormal = [:]
+            for p in lastNormal.keys where !m.isMember(p, of: Int32(i), country: s.isCountry) { s.sinceNormal[p] = true }
+            for p in s.prefixes where lastNormal[p] == nil && m.isMember(p, of: Int32(i), country: s.isCountry) { s.sinceNormal[p] = false }
             for p in s.prefixes { s.lengths.insert(Int(m.state.prefixes[p].length)) }
             s.spaceUnits = m.countSpace(Int32(i))
         }
@@ -240,7 +245,7 @@ extension Monitor {
                   fullFeedPeers: try d.int(), peers: try d.int(), collectors: try d.int())
     }
 
-    static func encode(_ s: SeriesState, to c: inout CheckpointEncoder) {
+    static func encode(_ s: SeriesState, lastNormal: [UInt32], to c: inout CheckpointEncoder) {
         encode(s.id, to: &c)
         c.int(s.visible); c.int(s.rebase); c.bool(s.changed); c.double(s.space)
         c.u32s(s.prefixes); c.bool(s.sortedCount == s.prefixes.count)
@@ -252,7 +257,7 @@ extension Monitor {
             c.u32s(o.peers.sorted())
         }
         c.bool(s.relearning)
-        c.u32s(s.lastNormal); c.bool(s.normalStale)
+        c.u32s(lastNormal); c.bool(s.normalStale)
         encode(s.churnBaseline, to: &c)
         c.int(s.highRun); c.u32s(s.highValues.map { UInt32(bitPattern: $0) }); c.int(s.quietRun)
         c.optionalU32(s.instability.map { UInt32($0) })
@@ -279,7 +284,8 @@ extension Monitor {
                        peers: Set(try d.u32s()))
         }
         s.relearning = try d.bool()
-        s.lastNormal = try d.u32s(); s.normalStale = try d.bool()
+        // The visible prefixes at the last normal bin: made relative to the restored state by `restore`.
+        s.sinceNormal = Dictionary(try d.u32s().map { ($0, true) }, uniquingKeysWith: { a, _ in a }); s.normalStale = try d.bool()
         s.churnBaseline = try decodeBaseline(&d)
         s.highRun = try d.int(); s.highValues = try d.u32s().map { Int32(bitPattern: $0) }; s.quietRun = try d.int()
         s.instability = try d.optionalU32().map { Int($0) }

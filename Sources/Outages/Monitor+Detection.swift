@@ -64,7 +64,7 @@ extension Monitor {
             } else {
                 s.baseline.add(s.visible)
                 if s.normalStale {
-                    s.lastNormal = visiblePrefixes(i)
+                    s.sinceNormal.removeAll()
                     s.normalStale = false
                 }
             }

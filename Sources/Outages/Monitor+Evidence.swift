@@ -28,8 +28,9 @@ extension Monitor {
     func outageEvent(_ i: Int32, _ o: OpenOutage, keeping old: Event?) -> Event {
         let s = series[Int(i)]
         let nowVisible = visiblePrefixes(i)
-        let nowSet = Set(nowVisible)
-        let lost = s.lastNormal.filter { !nowSet.contains($0) }
+        let isCountry = s.isCountry
+        let lost = s.sinceNormal.compactMap { p, was in was && !isMember(p, of: i, country: isCountry) ? p : nil }
+            .sorted { state.prefixes[$0] < state.prefixes[$1] }
         let origin = { (p: UInt32) -> UInt32 in self.state.paths.origins[Int(self.prefixPath[Int(p)])] }
         let home = country(of: i)
         var affected: Set<UInt32> = [], unaffected: Set<UInt32> = []

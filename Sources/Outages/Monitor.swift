@@ -525,6 +525,7 @@ public final class Monitor {
             let s = wake(countrySeries[i])
             s.visible += visible ? 1 : -1
             s.changed = true
+            if s.sinceNormal[p] == nil { s.sinceNormal[p] = wasVisible }
             moveSpace(p, in: countrySeries[i], joined: visible)
             if rebase { s.rebase += visible ? 1 : -1 }
         }
@@ -538,6 +539,7 @@ public final class Monitor {
             let s = wake(old)
             s.visible -= 1
             s.changed = true
+            if s.sinceNormal[p] == nil { s.sinceNormal[p] = true }
             moveSpace(p, in: old, joined: false)
             if rebase && !moved { s.rebase -= 1 }
         }
@@ -546,6 +548,7 @@ public final class Monitor {
             s.visible += 1
             s.changed = true
             list(p, in: target)
+            if s.sinceNormal[p] == nil { s.sinceNormal[p] = false }
             moveSpace(p, in: target, joined: true)
             if rebase && !moved { s.rebase += 1 }
         }
@@ -553,6 +556,13 @@ public final class Monitor {
     }
 
     func isVisible(_ p: UInt32) -> Bool { status[Int(p)] & 2 != 0 }
+
+    /// The prefixes of series `s` visible at its last normal bin, in the order of its prefixes.
+    func lastNormal(_ s: Int32) -> [UInt32] {
+        let st = series[Int(s)]
+        let country = st.isCountry
+        return st.prefixes.filter { st.sinceNormal[$0] ?? isMember($0, of: s, country: country) }
+    }
 
     /// The prefixes of series `s` visible now.
     func visiblePrefixes(_ s: Int32) -> [UInt32] {

@@ -61,9 +61,11 @@ final class SeriesState {
     var outages: [OpenOutage] = []
     /// Whether `baseline` is learning the level of an outage open for a whole baseline period.
     var relearning = false
-    /// The visible prefixes at the last normal bin: what an outage lost is measured from.
-    var lastNormal: [UInt32] = []
-    /// Whether the visible set changed since `lastNormal` was taken.
+    /// The visible prefixes at the last normal bin, what an outage lost is measured from,
+    /// kept as the prefixes that came or went since, each with whether it counted then
+    /// (a snapshot of a country of 100,000 prefixes at every normal bin cost more than the rest).
+    var sinceNormal: [UInt32: Bool] = [:]
+    /// Whether the visible set changed since the last normal bin.
     var normalStale = true
 
     // Instability.
