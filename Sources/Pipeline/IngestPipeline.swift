@@ -148,15 +148,34 @@ public final class IngestPipeline {
             if report.damagedRecords <= 20 { onWarning("\(d)") }
         }
         var filesDone = 0
+        // Bins are written as files end, on the writer's thread, inside the ingest's one
+        // transaction; events are kept (their latest version) for the end.
+        let saver = BackgroundSave(store: store)
+        var binCount = 0
+        var events: [Event] = []
+        var eventIndex: [String: Int] = [:]
+        func takeResults() {
+            let (bins, changed) = monitor.takeResults()
+            binCount += bins.count
+            saver.add(bins)
+            for e in changed {
+                if let k = eventIndex[e.key] { events[k] = e } else { eventIndex[e.key] = events.count; events.append(e) }
+            }
+        }
         do {
             try monitor.replay(replay, each: { e in
                 if replay.elements & 0x3FFF == 0 {
                     onProgress(IngestProgress(filesDone: filesDone, files: inputs.count, elements: replay.elements, reached: e.timestamp))
                 }
-            }, fileDone: { _ in filesDone += 1 })
+            }, fileDone: { _ in
+                filesDone += 1
+                takeResults()
+            })
         } catch let e as IngestError {
+            saver.abort()
             throw e
         } catch {
+            saver.abort()
             throw IngestError.registry("\(error)")
         }
         report.elements = replay.elements
@@ -173,7 +192,7 @@ public final class IngestPipeline {
         }
         for f in report.failed { onWarning("\(f.path): \(f.reason); not recorded as ingested") }
 
-        let (bins, events) = monitor.takeResults()
+        takeResults()
         // The checkpoint is written inside the save's transaction: the routing tables (most of
         // it) in pieces straight from the state, then the rest, which refers to them.
         var written = (bytes: 0, seconds: 0.0)
@@ -191,14 +210,14 @@ public final class IngestPipeline {
             written = (tables + bytes.count, elapsed(since: clock))
             return bytes
         }
-        report.bins = bins.count
+        report.bins = binCount
         report.events = events
         report.openEvents = monitor.events.count
         report.routes = monitor.state.routeCount
         report.stateBytes = monitor.stateBytes
         do {
-            try store.save(IngestResult(files: report.ingested, bins: bins, events: events,
-                                        checkpoint: Checkpoint(time: monitor.now, writer: writer)))
+            try saver.finish(IngestResult(files: report.ingested, bins: [], events: events,
+                                          checkpoint: Checkpoint(time: monitor.now, writer: writer)))
         } catch {
             throw IngestError.store("\(error)")
         }

@@ -177,13 +177,21 @@ public final class SQLiteStore: Store {
     }
 
     public func save(_ r: IngestResult) throws {
+        try save(streaming: { nil }, then: { r })
+    }
+
+    public func save(streaming bins: () -> [(series: SeriesID, bin: SeriesBin)]?, then rest: () throws -> IngestResult) throws {
         try wrap {
             try queue.write { db in
+                let bin = try BinInserter(db)
+                while let batch = bins() {
+                    for (id, b) in batch { try bin.insert(id, b) }
+                }
+                let r = try rest()
                 for f in r.files {
                     try db.execute(sql: "INSERT OR IGNORE INTO file VALUES (?, ?, ?, ?, ?)",
                                    arguments: [f.contentHash, f.path, f.collector, f.elements, f.damagedRecords])
                 }
-                let bin = try BinInserter(db)
                 for (id, b) in r.bins { try bin.insert(id, b) }
                 let event = try db.makeStatement(sql: """
                     INSERT INTO event (key, country, asn, family, kind, severity, start, "end", last_seen, fraction_lost,

@@ -66,6 +66,17 @@ public struct IngestResult: Sendable {
     }
 }
 
+extension Store {
+    /// For a store that writes in one go: the bins are gathered, then saved with the rest.
+    public func save(streaming bins: () -> [(series: SeriesID, bin: SeriesBin)]?, then rest: () throws -> IngestResult) throws {
+        var all: [(series: SeriesID, bin: SeriesBin)] = []
+        while let batch = bins() { all += batch }
+        var r = try rest()
+        r.bins = all + r.bins
+        try save(r)
+    }
+}
+
 /// Which events to read.
 public struct EventQuery: Sendable {
     public var country: CountryCode?
@@ -92,6 +103,11 @@ public protocol Store {
     func knownFiles(_ hashes: [String]) throws -> Set<String>
     /// Writes a whole ingest atomically, its checkpoint included.
     func save(_ result: IngestResult) throws
+    /// The same, with the bins handed over while the ingest runs: `bins` is called until it
+    /// returns nil (each batch is written as it comes, inside the transaction), then `rest`
+    /// gives the files, events, checkpoint (and any last bins). An error from either leaves
+    /// the store as it was.
+    func save(streaming bins: () -> [(series: SeriesID, bin: SeriesBin)]?, then rest: () throws -> IngestResult) throws
     /// The state the last ingest left, if any.
     func checkpoint() throws -> Checkpoint?
     /// Forgets everything derived from the inputs (files, bins, events, checkpoint): `ingest --from-scratch`.
