@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Times a multi-day replay: `blackout ingest` against `blackout dump --count` on the same files.
 
-    python3 Benchmarks/replay.py [--runs N] [--peers 8] [--days 2.5] [--blackout PATH] [--keep DIR]
+    python3 Benchmarks/replay.py [--runs N] [--peers 8] [--days 2.5] [--blackout PATH] [--benchdata PATH] [--keep DIR]
 
 Target (issue 9, goal 1): bins cost what changed, so a replay of days of updates ingests in
 at most 3x the time `blackout dump --count` takes to decode the same files. The files are
@@ -21,15 +21,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dump import ROOT, blackout_binary, run  # noqa: E402
-
-REGISTRY = os.path.join(os.path.dirname(ROOT), "shared", "data", "registry")
-
-
-def benchdata_binary():
-    subprocess.run(["swift", "build", "-c", "release", "--product", "benchdata"], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
-    return os.path.join(ROOT, ".build", "release", "benchdata")
+from dump import blackout_binary, run  # noqa: E402
+from memory import REGISTRY, benchdata_binary  # noqa: E402
 
 
 def main():
@@ -38,6 +31,7 @@ def main():
     ap.add_argument("--peers", type=int, default=8)
     ap.add_argument("--days", type=float, default=2.5)
     ap.add_argument("--blackout", default=None, help="binary (default: build release and use it)")
+    ap.add_argument("--benchdata", default=None, help="binary (default: build release and use it)")
     ap.add_argument("--keep", default=None, help="write the files here and keep them (reused when present)")
     args = ap.parse_args()
     blackout = blackout_binary(args)
@@ -46,7 +40,7 @@ def main():
     listing = os.path.join(work, "files.txt")
     try:
         if not os.path.exists(listing):
-            files = subprocess.run([benchdata_binary(), "updates", "--out", work, "--peers", str(args.peers),
+            files = subprocess.run([benchdata_binary(args), "updates", "--out", work, "--peers", str(args.peers),
                                     "--days", str(args.days)], check=True, capture_output=True, text=True).stdout.split()
             with open(listing, "w") as f:
                 f.write("\n".join(files))

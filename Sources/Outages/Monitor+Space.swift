@@ -105,14 +105,17 @@ extension Monitor {
         return delta
     }
 
-    /// `p` joined (`joined`) or left series `i`: its space moves by `spaceDelta` (or, while
-    /// many prefixes move at once, the series is counted afresh afterwards: `recountSpaces`).
-    func moveSpace(_ p: UInt32, in i: Int32, joined: Bool) {
+    /// `p` joined (`joined`) or left series `i`: it is noted as having come or gone since
+    /// the last normal bin (`SeriesState.sinceNormal`), and the space moves by `spaceDelta`
+    /// (or, while many prefixes move at once, the series is counted afresh afterwards:
+    /// `recountSpaces`).
+    func memberChanged(_ p: UInt32, in i: Int32, joined: Bool) {
+        let s = series[Int(i)]
+        if s.sinceNormal[p] == nil { s.sinceNormal[p] = !joined }
         if spaceRecount != nil {
             spaceRecount!.insert(i)
             return
         }
-        let s = series[Int(i)]
         let d = spaceDelta(p, in: i)
         s.spaceUnits = joined ? s.spaceUnits &+ d : s.spaceUnits &- d
     }

@@ -525,8 +525,7 @@ public final class Monitor {
             let s = wake(countrySeries[i])
             s.visible += visible ? 1 : -1
             s.changed = true
-            if s.sinceNormal[p] == nil { s.sinceNormal[p] = wasVisible }
-            moveSpace(p, in: countrySeries[i], joined: visible)
+            memberChanged(p, in: countrySeries[i], joined: visible)
             if rebase { s.rebase += visible ? 1 : -1 }
         }
         // The origin AS it counts under while visible.
@@ -539,8 +538,7 @@ public final class Monitor {
             let s = wake(old)
             s.visible -= 1
             s.changed = true
-            if s.sinceNormal[p] == nil { s.sinceNormal[p] = true }
-            moveSpace(p, in: old, joined: false)
+            memberChanged(p, in: old, joined: false)
             if rebase && !moved { s.rebase -= 1 }
         }
         if target >= 0 {
@@ -548,8 +546,7 @@ public final class Monitor {
             s.visible += 1
             s.changed = true
             list(p, in: target)
-            if s.sinceNormal[p] == nil { s.sinceNormal[p] = false }
-            moveSpace(p, in: target, joined: true)
+            memberChanged(p, in: target, joined: true)
             if rebase && !moved { s.rebase += 1 }
         }
         originSeries[i] = target

@@ -42,9 +42,7 @@ final class SeriesState {
     /// Every prefix that may count in the series: a country's prefixes, or every prefix ever
     /// counted under an origin AS (`listed` keeps those unique). The first `sortedCount` are
     /// in prefix order; those added since are put in order when next needed.
-    var prefixes: [UInt32] = [] {
-        didSet { if prefixes.count < sortedCount { sortedCount = 0 } }
-    }
+    var prefixes: [UInt32] = []
     var listed: Set<UInt32> = []
     var sortedCount = 0
     /// The prefix lengths among `prefixes` (where a covering prefix may be).
