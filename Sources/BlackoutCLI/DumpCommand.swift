@@ -61,7 +61,9 @@ struct DumpCommand: ParsableCommand {
     func validate() throws {
         if files.isEmpty { throw ValidationError("Give at least one MRT file (or - for standard input).") }
         _ = try filters.makeFilter()
-        if let threads, threads < 1 { throw ValidationError("--threads takes a number of threads, 1 or more.") }
+        if let threads, !(1...ParallelElementStream.maximumThreads).contains(threads) {
+            throw ValidationError("--threads takes a number of threads from 1 to \(ParallelElementStream.maximumThreads).")
+        }
         if let chunkBytes, chunkBytes < 1 { throw ValidationError("--chunk-bytes takes a positive number of bytes.") }
     }
 

@@ -30,7 +30,7 @@ public final class ParallelElementStream {
 
         public init(threads: Int = ParallelElementStream.availableCores, chunkBytes: Int = 1 << 19,
                     chunksInFlight: Int? = nil) {
-            self.threads = max(1, threads)
+            self.threads = min(ParallelElementStream.maximumThreads, max(1, threads))
             self.chunkBytes = max(1, chunkBytes)
             self.chunksInFlight = max(1, chunksInFlight ?? 2 * max(1, threads) + 2)
         }
@@ -55,6 +55,9 @@ public final class ParallelElementStream {
 
     /// Online processors, the default number of workers.
     public static var availableCores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    /// The most worker threads a stream starts, whatever it is asked for (each is a thread of
+    /// the process: a mistyped count must not exhaust the machine's).
+    public static let maximumThreads = 256
 
     /// The stream's framing. `run` takes over its `onDiagnostic` while it runs.
     public let reader: MRTReader
