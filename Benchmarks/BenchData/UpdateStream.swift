@@ -16,9 +16,10 @@ import TestSupport
 ///   announced again 20-60 s later, and every 5 minutes `--duplicates` routes announced
 ///   again unchanged by one peer;
 /// - a flapping country: Burundi's three largest origin ASes (23 of its 44 prefixes) flap
-///   at every peer every 4 minutes for 3 hours from day 1 02:00;
+///   at every peer every 4 minutes for 3 hours from 26 hours after the start (2014-06-01 00:00);
 /// - an outage: Djibouti (AS30990, all 49 of its prefixes) withdrawn by every peer from
-///   day 1 16:15 for 6 hours (both only when the days reach them).
+///   40 hours 15 minutes after the start (2014-06-01 14:15) for 6 hours (both only when the
+///   days reach them).
 func runUpdates(_ args: [String]) throws {
     let peerCount = Int(try option("--peers", in: args) ?? "8") ?? 0
     guard (1...1000).contains(peerCount) else { throw UsageError(description: "--peers must be 1 to 1000") }
