@@ -238,6 +238,11 @@ enum Bzip2Tools {
         let file = try FileSource(path: path)
         _ = try file.peek(4)  // as Input.open does
         let source = try #require(ParallelBzip2Source(input: file, workers: workers, falseMagics: falseMagics, useLibbz2: libbz2))
+        return read(source)
+    }
+
+    /// Every byte of a source, the gaps it reported (`ByteSourceGap`) and the error it ended with.
+    static func read(_ source: ByteSource) -> Read {
         var result = Read()
         var buffer = [UInt8](repeating: 0, count: 100_000)
         while true {
@@ -268,20 +273,7 @@ enum Bzip2Tools {
 
     /// Every byte of a file through libbz2 in one thread (`Bzip2Source`), and the error it ended with.
     static func readSingle(_ path: String) throws -> Read {
-        let source = try Input.open(path, prefetch: false).source
-        var result = Read()
-        var buffer = [UInt8](repeating: 0, count: 100_000)
-        while true {
-            do {
-                let n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
-                if n == 0 { break }
-                result.bytes += buffer[0..<n]
-            } catch {
-                result.failure = error
-                break
-            }
-        }
-        return result
+        read(try Input.open(path, prefetch: false).source)
     }
 
     /// The real updates file recompressed with `bzip2 -1` (100 kB blocks, about 50 of
