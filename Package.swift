@@ -10,8 +10,10 @@ import PackageDescription
 //   Routing     every peer's table over time, replay of files in time order.    -> MRT, MRTArchive
 //   Outages     series per country and origin AS, outage and instability detection. -> MRT, Registry, Connectivity, Routing
 //   Store       results in SQLite (GRDB) behind a Store protocol.               -> Outages, GRDB
+//   Collectors  the public sources: collector catalog and archive layouts, RIR statistics by date,
+//               downloads with a cache (async-http-client), RIS Live (WebSocket). -> MRT, MRTArchive, Registry, Routing
 //   Pipeline    what the CLI and a server share: the ingest pipeline, renderings (text, JSON, CSV, PNG).
-//                                                  -> MRT, Registry, Connectivity, Outages, Store
+//                                                  -> MRT, Registry, Connectivity, Outages, Store, Collectors
 //   BlackoutCLI the commands (swift-argument-parser), thin calls into the libraries
 //   blackout    the executable: main.swift only
 let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
@@ -28,6 +30,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -43,11 +49,18 @@ let package = Package(
         .target(name: "Outages", dependencies: ["MRT", "Registry", "Connectivity", "Routing"], swiftSettings: hotPath),
         .target(name: "Store", dependencies: ["MRT", "MRTArchive", "Registry", "Outages", .product(name: "GRDB", package: "GRDB.swift"),
                                              .product(name: "GRDBSQLite", package: "GRDB.swift")]),
-        .target(name: "Pipeline", dependencies: ["MRT", "MRTArchive", "CZlib", "Registry", "Connectivity", "Routing", "Outages", "Store"], path: "Sources/Pipeline"),
+        .target(name: "Collectors", dependencies: ["MRT", "MRTArchive", "Registry", "Routing",
+                                                  .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                  .product(name: "WSClient", package: "swift-websocket"),
+                                                  .product(name: "NIOCore", package: "swift-nio"),
+                                                  .product(name: "NIOPosix", package: "swift-nio"),
+                                                  .product(name: "NIOHTTP1", package: "swift-nio"),
+                                                  .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Pipeline", dependencies: ["MRT", "MRTArchive", "CZlib", "Registry", "Connectivity", "Routing", "Outages", "Store", "Collectors"], path: "Sources/Pipeline"),
         .target(
             name: "BlackoutCLI",
             dependencies: [
-                "MRT", "MRTFormat", "MRTArchive", "Registry", "Connectivity", "Routing", "Outages", "Store", "Pipeline", "CZlib",
+                "MRT", "MRTFormat", "MRTArchive", "Registry", "Connectivity", "Routing", "Outages", "Store", "Pipeline", "CZlib", "Collectors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -61,7 +74,8 @@ let package = Package(
         .testTarget(name: "MRTTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "TestSupport"]),
         .testTarget(name: "CensusTests", dependencies: ["MRT", "MRTArchive", "Registry", "Connectivity", "TestSupport"]),
         .testTarget(name: "OutageTests", dependencies: ["MRT", "MRTArchive", "Registry", "Connectivity", "Routing", "Outages", "Store", "Pipeline", "TestSupport", "ScenarioSupport"]),
-        .testTarget(name: "BlackoutTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "BlackoutCLI", "Registry", "Outages", "Store", "Pipeline", "TestSupport", "ScenarioSupport",
+        .testTarget(name: "CollectorTests", dependencies: ["MRT", "MRTArchive", "Registry", "Routing", "Collectors", "TestSupport", "ScenarioSupport"]),
+        .testTarget(name: "BlackoutTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "BlackoutCLI", "Registry", "Outages", "Store", "Pipeline", "Collectors", "TestSupport", "ScenarioSupport",
                                                           .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

@@ -2,6 +2,7 @@ import ArgumentParser
 import Connectivity
 import MRT
 import MRTArchive
+import Pipeline
 import Registry
 
 /// Options shared by `countries` and `country`: the routing table and the registry.
@@ -57,64 +58,22 @@ struct CensusArguments: ParsableArguments {
         options.visibilityShare = visibility
         options.fullFeedShare = fullFeed
         options.peerASNs = Set(peerASNs)
+        var job = CensusJob(options: options, registryDirectory: registry, geo: GeoSource(geo))
+        job.onWarning = { [quiet] w in if !quiet { StandardStreams.printError("blackout: warning: \(w)") } }
+        // A damaged cache is said even with --quiet: it is one line, once.
+        job.onCacheWarning = { StandardStreams.printError("blackout: warning: \($0)") }
         let started = ContinuousClock.now
-        var registryTime: Duration = .zero
-        // The registry is loaded at the first RIB entry, for the table's date.
-        let builder = CensusBuilder(options: options) { [registry, geo, quiet] time in
-            let t = ContinuousClock.now
-            defer { registryTime = ContinuousClock.now - t }
-            do {
-                let db = try RegistryDatabase.load(directory: registry, near: time, geo: GeoSource(geo))
-                // A damaged cache is said even with --quiet: it is one line, once.
-                if let w = db.cacheWarning { StandardStreams.printError("blackout: warning: \(w)") }
-                let lines = db.warnings.dropFirst(db.cacheWarning == nil ? 0 : 1)  // the cache's comes first
-                if !quiet {
-                    for w in lines.prefix(5) { StandardStreams.printError("blackout: warning: \(w)") }
-                    if lines.count > 5 {
-                        StandardStreams.printError("blackout: warning: \(lines.count - 5) more registry lines skipped")
-                    }
-                }
-                return db
-            } catch {
-                throw CLIError("\(error)")
-            }
-        }
-        var damaged = 0
-        for path in ribs {
-            let source: ByteSource
-            do { source = try Input.open(path).source } catch { throw CLIError(error.description) }
-            let reader = MRTReader(source: source, name: path)
-            let report: (MRTDiagnostic) -> Void = { d in
-                if d.isDamage {
-                    damaged += 1
-                    if !quiet, damaged <= 20 { StandardStreams.printError("blackout: warning: \(d)") }
-                }
-            }
-            reader.onDiagnostic = report
-            let stream = ElementStream(reader: reader)
-            stream.onDiagnostic = report
-            try stream.forEach { try builder.add($0) }
-            if timing { StandardStreams.printError("timing: \(path): attribute cache \(stream.attributeCacheStats)") }
-            if reader.stats.records == 0 {
-                throw CLIError("\(path): no MRT records (empty or not an MRT archive)")
-            }
-        }
-        let readDone = ContinuousClock.now
-        guard let census = builder.finish(), let db = builder.registry else {
-            throw CLIError("no RIB entries in \(ribs.joined(separator: ", "))"
-                + (peerASNs.isEmpty ? "" : " from peer AS \(peerASNs.map(String.init).joined(separator: ","))")
-                + " (a RIB needs its PEER_INDEX_TABLE; update files are not routing tables)")
-        }
+        let r: CensusJob.Result
+        do { r = try job.run(ribs: ribs) } catch let e as CensusJob.Failure { throw CLIError(e.description) }
         if timing {
-            let finished = ContinuousClock.now
-            let phases = zip(["grouping", "full-feed peers", "by country", "summing"], builder.phaseTimes)
+            let phases = zip(["grouping", "full-feed peers", "by country", "summing"], r.builder.phaseTimes)
                 .map { "\($0) \(seconds($1))" }.joined(separator: ", ")
-            let mapping = builder.timePrefixMapping()
-            StandardStreams.printError("timing: read \(seconds(readDone - started)) s (of which registry \(seconds(registryTime)) s, "
-                                       + "cache: \(db.fromCache)), census \(seconds(finished - readDone)) s (\(phases)); "
+            let mapping = r.builder.timePrefixMapping()
+            StandardStreams.printError("timing: read \(String(format: r.readSeconds)) s (of which registry \(String(format: r.registrySeconds)) s, "
+                                       + "cache: \(r.registry.fromCache)), census \(String(format: elapsed(since: started) - r.readSeconds)) s (\(phases)); "
                                        + "mapping all \(mapping.prefixes) prefixes to countries: \(seconds(mapping.duration)) s")
         }
-        return (census, db)
+        return (r.census, r.registry)
     }
 }
 

@@ -31,6 +31,13 @@ enum StandardStreams {
         return true
     }
 
+    /// One line to standard output at once, unbuffered: for lines that report as things happen.
+    static func printLine(_ line: String) {
+        var text = line
+        if !text.hasSuffix("\n") { text += "\n" }
+        text.withUTF8 { _ = write($0, to: 1) }
+    }
+
     static func printError(_ line: String) {
         var text = line
         if !text.hasSuffix("\n") { text += "\n" }

@@ -105,14 +105,14 @@ public enum CensusRendering {
             """
         out += "\n"
         for p in r.providers {
-            out += "  AS\(p.asn) \(p.name ?? "")" + (code(p.country).map { " [\($0)]" } ?? "")
+            out += "  AS\(p.asn)\(p.name.map { " \($0)" } ?? "")" + (code(p.country).map { " [\($0)]" } ?? "")
                 + ": \(p.prefixes) prefixes, \(p.prefixPaths) paths, \(percent(p.addressShare)) of address space, "
                 + "dependence \(percent(p.dependence))\n"
         }
         if r.providers.isEmpty { out += "  (none observed)\n" }
         out += "frontier ASes: \(r.frontierASNs.map { "AS\($0)" }.joined(separator: " "))\n\norigin ASes:\n"
         for o in r.origins {
-            out += "  AS\(o.asn) \(o.name ?? ""): \(o.prefixes) prefixes; providers \(o.providers.map { "AS\($0)" }.joined(separator: " "))\n"
+            out += "  AS\(o.asn)\(o.name.map { " \($0)" } ?? ""): \(o.prefixes) prefixes; providers \(o.providers.map { "AS\($0)" }.joined(separator: " "))\n"
         }
         return out
     }

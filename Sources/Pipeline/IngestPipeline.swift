@@ -91,54 +91,29 @@ public final class IngestPipeline {
         self.options = options
     }
 
-    public func run(files: [String]) throws -> IngestReport {
+    /// Ingests `files`; a file's collector is `collectors[path]`, else `options.collector`, else
+    /// read from its path (`collectorName(forPath:)`).
+    public func run(files: [String], collectors: [String: String] = [:]) throws -> IngestReport {
         let started = ContinuousClock.now
         var report = IngestReport()
         if options.fromScratch {
             do { try store.clear() } catch { throw IngestError.store("\(error)") }
         }
-        // Files already stored are skipped by content.
-        var hashes: [String: String] = [:]
-        for path in files {
-            do { hashes[path] = try contentHash(ofFile: path) } catch { throw IngestError.unreadable(path: path, reason: "\(error)") }
-        }
-        let known: Set<String>
-        do { known = try store.knownFiles(Array(Set(hashes.values))) } catch { throw IngestError.store("\(error)") }
-        var todo: [String] = []
-        var seen: Set<String> = []
-        for path in files {
-            let h = hashes[path]!
-            if known.contains(h) {
-                report.skipped.append((path, "already ingested"))
-            } else if !seen.insert(h).inserted {
-                report.skipped.append((path, "same content as another file given"))
-            } else {
-                todo.append(path)
-            }
-        }
-
-        let monitor = try restoreMonitor(&report)
-        // A file that starts before the bin in progress cannot be replayed into the state
-        // (the bins before are closed); one that starts inside it can, so that a collector's
-        // file a few seconds behind another's is not lost.
-        if let open = monitor.openBin {
-            todo = todo.filter { path in
-                // A RouteViews archive named after the open bin is not read twice to be sure.
-                let opening = Replay.openingTime(path)
-                if let o = opening, o.time >= open { return true }
-                guard let first = opening?.exact == true ? opening?.time : Replay.firstTime(path), first < open else { return true }
-                report.skipped.append((path, "older than the stored state (\(utcMinute(first)) UTC, state at \(utcMinute(monitor.now)) UTC); "
-                                       + "use --from-scratch to replay from the start"))
-                return false
-            }
-        }
+        let session = try IngestSession(store: store, registryDirectory: options.registryDirectory, detector: options.detector,
+                                        onWarning: onWarning)
+        let monitor = session.monitor
+        report.restored = session.restored
+        let selection = try session.select(files: files)
+        let todo = selection.todo
+        let hashes = selection.hashes
+        report.skipped = selection.skipped
         for s in report.skipped { onWarning("\(s.path): \(s.reason); skipped") }
         guard !todo.isEmpty else {
             report.seconds = elapsed(since: started)
             return report
         }
 
-        let inputs = todo.map { ReplayInput(path: $0, collector: options.collector) }
+        let inputs = todo.map { ReplayInput(path: $0, collector: collectors[$0] ?? options.collector) }
         let replay = Replay(inputs)
         var damagedByFile: [String: Int] = [:]
         replay.onDiagnostic = { [onWarning] d in
@@ -193,23 +168,9 @@ public final class IngestPipeline {
         for f in report.failed { onWarning("\(f.path): \(f.reason); not recorded as ingested") }
 
         takeResults()
-        // The checkpoint is written inside the save's transaction: the routing tables (most of
-        // it) in pieces straight from the state, then the rest, which refers to them.
-        var written = (bytes: 0, seconds: 0.0)
-        let writer = CheckpointWriter { emit in
-            let clock = ContinuousClock.now
-            var tables = 0
-            try withoutActuallyEscaping(emit) { emit in
-                // The last use of the tables: each is released once written.
-                try monitor.state.writeTables(releasing: true) { raw in
-                    tables += raw.count
-                    try emit(raw)
-                }
-            }
-            let bytes = monitor.checkpoint()
-            written = (tables + bytes.count, elapsed(since: clock))
-            return bytes
-        }
+        // The checkpoint is written inside the save's transaction; this is the state's last
+        // use, so each table is released once written.
+        let checkpoint = session.checkpoint(releasingTables: true)
         report.bins = binCount
         report.events = events
         report.openEvents = monitor.events.count
@@ -217,60 +178,13 @@ public final class IngestPipeline {
         report.stateBytes = monitor.stateBytes
         do {
             try saver.finish(IngestResult(files: report.ingested, bins: [], events: events,
-                                          checkpoint: Checkpoint(time: monitor.now, writer: writer)))
+                                          checkpoint: checkpoint))
         } catch {
             throw IngestError.store("\(error)")
         }
-        report.checkpoint = written
+        report.checkpoint = session.lastCheckpoint
         report.seconds = elapsed(since: started)
         return report
-    }
-
-    /// The monitor as the last ingest left it, or a new one.
-    private func restoreMonitor(_ report: inout IngestReport) throws -> Monitor {
-        let load = registryLoader()
-        let stored: Checkpoint?
-        do { stored = try store.checkpoint() } catch { throw IngestError.store("\(error)") }
-        guard let stored else { return Monitor(options: options.detector, registry: load) }
-        let clock = ContinuousClock.now
-        do {
-            // The routing tables stored beside the checkpoint are read one piece at a time.
-            let pieces = stored.pieces
-            var size = stored.bytes.count
-            let m = try RoutingState.$storedTablesSource.withValue(ChunkSource {
-                let piece = try pieces?()
-                size += piece?.count ?? 0
-                return piece
-            }) {
-                try Monitor.restore(stored.bytes, options: options.detector, registry: load)
-            }
-            report.restored = (size, elapsed(since: clock))
-            return m
-        } catch let e as CheckpointRulesMismatch {
-            throw IngestError.checkpoint("\(e)")
-        } catch let e as CheckpointError {
-            throw IngestError.checkpoint("the stored state cannot be read (\(e)); --from-scratch starts over")
-        } catch let e as StoreError {
-            throw IngestError.store("\(e)")
-        } catch {
-            throw IngestError.registry("\(error)")
-        }
-    }
-
-    private func registryLoader() -> (UInt32) throws -> RegistryDatabase {
-        let dir = options.registryDirectory
-        let warn = onWarning
-        return { time in
-            do {
-                let db = try RegistryDatabase.load(directory: dir, near: time)
-                if let w = db.cacheWarning { warn("\(w)") }
-                let lines = db.warnings.filter { "\($0)" != db.cacheWarning.map { "\($0)" } }
-                if !lines.isEmpty { warn("\(lines.count) registry lines skipped (first: \(lines[0]))") }
-                return db
-            } catch {
-                throw IngestError.registry("\(error)")
-            }
-        }
     }
 }
 

@@ -1,3 +1,3 @@
 import BlackoutCLI
 
-Blackout.main()
+await Blackout.start()
