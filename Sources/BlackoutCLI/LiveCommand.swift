@@ -30,7 +30,11 @@ struct LiveCommand: AsyncParsableCommand {
             than --silence-timeout), the client reconnects with a back-off (1 s doubling to 60 s) and \
             resubscribes, and the collectors' peers are taken down: a gap in the data, never an outage, until \
             their next RIB dump. A restart that resumes a stored state is the same gap, unless --rib gives \
-            dumps newer than the state. The state, bins and events are checkpointed every --checkpoint-bins \
+            dumps newer than the state. While the stream runs, each collector's newest RIB dump is looked \
+            for in RIS's archive every 5 minutes (through the download cache, --ris-url, --archive-dir); a newer \
+            one is applied, at the stream's time, to the peers that do not count for want of a table, and \
+            they count again ("rib: rrc21 bview.20240501.0800.gz applied: 3 peers count again"). Peers in \
+            sync are left as the stream has them, and a dump older than the gap is passed over. The state, bins and events are checkpointed every --checkpoint-bins \
             closed bins, every 10 minutes, and on SIGINT or SIGTERM; a second signal exits at once. Malformed \
             messages are counted and the first few reported (exit status 3 once stopped, as for damaged files).
 
@@ -77,9 +81,15 @@ struct LiveCommand: AsyncParsableCommand {
     @Option(help: .hidden)
     var maximumBackoff = "60s"
 
-    /// The time whose latest dumps are fetched, instead of now (for replaying a past stream).
+    /// The time whose latest dumps are fetched, instead of now (for replaying a past stream);
+    /// the newer dumps looked for while the stream runs are those of this time plus the time
+    /// elapsed since the start.
     @Option(help: .hidden)
     var now: String?
+
+    /// How often the collectors' newer RIB dumps are looked for while the stream runs.
+    @Option(help: .hidden)
+    var ribPoll = "5m"
 
     @Flag(help: "Print each event as a JSON object on one line.")
     var json = false
@@ -93,7 +103,8 @@ struct LiveCommand: AsyncParsableCommand {
     func validate() throws {
         _ = try subscribed()
         try requireFlag("--checkpoint-bins", checkpointBins, in: "[1, 10000]", checkpointBins >= 1 && checkpointBins <= 10_000)
-        for (flag, text) in [("--silence-timeout", silenceTimeout), ("--ping-interval", pingInterval), ("--maximum-backoff", maximumBackoff)] {
+        for (flag, text) in [("--silence-timeout", silenceTimeout), ("--ping-interval", pingInterval), ("--maximum-backoff", maximumBackoff),
+                             ("--rib-poll", ribPoll)] {
             try requireFlag(flag, "'\(text)'", in: "1s...1d (such as 30s, 2m)", BinWidth.parse(text).map { $0 <= 86_400 } ?? false)
         }
         if !(url.hasPrefix("ws://") || url.hasPrefix("wss://")) {
@@ -151,6 +162,13 @@ struct LiveCommand: AsyncParsableCommand {
         options.detector = detection.detectorOptions
         options.checkpointBins = checkpointBins
         options.fromScratch = fromScratch
+        var refresh = RIBRefreshOptions(source: archives.source)
+        refresh.interval = .seconds(Int(BinWidth.parse(ribPoll)!))
+        if let start = now.flatMap(TimeArgument.parse) {
+            let started = ContinuousClock.now
+            refresh.clock = { start &+ UInt32(clamping: (ContinuousClock.now - started).components.seconds) }
+        }
+        options.ribRefresh = refresh
         let display = LiveDisplay(json: json, quiet: quiet, url: url)
         let files = rib.isEmpty ? try await latestArchives(try subscribed()) : rib
         let db = database.db
@@ -192,6 +210,9 @@ struct LiveDisplay: Sendable {
             err("gap: \(collectors.joined(separator: ", ")) (\(peers) peer\(peers == 1 ? "" : "s")) from \(utcMinute(time)) UTC: "
                 + (cause == .restart ? "not followed while stopped" : "messages lost while disconnected")
                 + "; the peers count again once a RIB dump lists them")
+        case .ribApplied(let collector, let file, let dumpTime, let time, let peers):
+            err("rib: \(collector) \(file) applied: \(peers) peer\(peers == 1 ? " counts" : "s count") again "
+                + "(dump of \(utcMinute(dumpTime)) UTC, applied at \(utcMinute(time)) UTC to the peers out of sync)")
         case .malformed(let line, let reason, let count):
             err("malformed message \(count): \(reason): \(line)")
         case .serverError(let text):

@@ -100,6 +100,8 @@ struct WatchCommand: AsyncParsableCommand {
             throw ValidationError("--registry-url must start with http:// or https://; got '\(url)'.")
         }
         if let clockStart, TimeArgument.parse(clockStart) == nil { throw ValidationError("--clock-start: not a time.") }
+        try requireFlag("--clock-speed", clockSpeed, in: "(0, 1000000]", clockSpeed > 0 && clockSpeed <= 1_000_000)
+        if let polls { try requireFlag("--polls", polls, in: "1...1000000", polls >= 1 && polls <= 1_000_000) }
     }
 
     func run() async throws {

@@ -85,6 +85,9 @@ public final class ArchiveFetcher: Sendable {
     public func fetch(collectors: [Collector], from: UInt32, to: UInt32, selection: ArchiveSelection,
                       onEvent: @escaping @Sendable (Event) -> Void = { _ in }) async throws(CollectorError) -> FetchReport {
         guard from <= to else { throw .timesOutOfOrder(from: utcText(from), to: utcText(to)) }
+        if let dir = source.archiveDirectory, !LocalFiles.isDirectory(dir) {
+            throw .file(path: dir, reason: "no such directory (the archive directory)")
+        }
         for c in collectors where !c.covers(from: from, to: to) { throw .notArchived(collector: c.name, span: c.span) }
         var report = FetchReport()
         var todo: [ArchiveFile] = []

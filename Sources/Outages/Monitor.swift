@@ -208,6 +208,14 @@ public final class Monitor {
 
     // MARK: Peers
 
+    /// Whether a RIB dump has set the peer's table and it has not been lost since (a session
+    /// reset, a hole in the data): its table is in sync, whether it counts now or not (its
+    /// collector silent).
+    public func isSynchronised(peer: UInt32) -> Bool { Int(peer) < synced.count && synced[Int(peer)] }
+
+    /// Whether the peer counts now (`isSynchronised`, session up, collector not silent).
+    public func isCounted(peer: UInt32) -> Bool { Int(peer) < counted.count && counted[Int(peer)] }
+
     private func collectorID(_ name: String) -> Int {
         if let last = lastCollector, last.name == name { return last.id }
         if let c = collectorIDs[name] {

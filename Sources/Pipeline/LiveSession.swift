@@ -17,6 +17,9 @@ import Store
 ///   skipped), and records them as ingested.
 /// - It applies the stream's elements as they come. When the connection drops, the
 ///   collectors' peers are taken down the same way (`RISLiveEvent.gap`).
+/// - Meanwhile (with `options.ribRefresh`) it looks for the collectors' newer RIB dumps and
+///   applies each to the peers out of sync, at the stream's time, which brings them back into
+///   the count (the rule: `LiveSession+RIBRefresh`); a checkpoint follows.
 /// - Every `checkpointBins` closed bins or `checkpointInterval`, and when it ends, it writes
 ///   the closed bins, the events that changed and the state (its tables kept: the session
 ///   goes on with them) in one transaction.
@@ -41,6 +44,8 @@ public final class LiveSession {
     private var lastBin: UInt32?
     private var binsSinceCheckpoint = 0
     private var lastCheckpoint = ContinuousClock.now
+    /// The newer RIB dumps applied while the stream runs (`LiveSession+RIBRefresh`).
+    var ribs = RIBRefreshState()
 
     /// Restores the state from `store` (or forgets it, with `options.fromScratch`).
     public init(store: Store, options: LiveOptions, onUpdate: @escaping (LiveUpdate) -> Void = { _ in }) throws(IngestError) {
@@ -58,17 +63,44 @@ public final class LiveSession {
         if let r = session.restored { onUpdate(.restored(bytes: r.bytes, seconds: r.seconds, time: session.monitor.now)) }
     }
 
+    /// What the session's loop takes, one at a time: the stream's events and the dumps found.
+    enum Input: Sendable {
+        case stream(RISLiveEvent)
+        case rib(RIBLook)
+    }
+
     /// Everything, in order: the gap of a resumed state, the files, then the stream (by
     /// default RIS Live as `options.client` says) until it ends or the calling task is
-    /// cancelled (SIGINT); then the last checkpoint.
+    /// cancelled (SIGINT), with the newer RIB dumps found meanwhile; then the last checkpoint.
     public func run(files: [String], events: AsyncStream<RISLiveEvent>? = nil) async throws(IngestError) -> LiveReport {
         if session.restored != nil { try markGap(collectors: streamedCollectors, cause: .restart) }
         try replay(files: files)
+        noteReplayedRIBs(files)
         try checkpoint()
         let stream = events ?? RISLiveClient(configuration: options.client).events()
-        for await event in stream {
-            try handle(event)
+        // The stream and the dumps found, merged into one sequence handled on this task.
+        let (inputs, continuation) = AsyncStream<Input>.makeStream()
+        let pump = Task {
+            for await event in stream { continuation.yield(.stream(event)) }
+            continuation.finish()
         }
+        let looks = startRIBLooks { continuation.yield(.rib($0)) }
+        var failure: IngestError?
+        for await input in inputs {
+            do throws(IngestError) {
+                switch input {
+                case .stream(let event): try handle(event)
+                case .rib(let look): try handle(look)
+                }
+            } catch {
+                failure = error
+                break
+            }
+        }
+        pump.cancel()
+        looks?.cancel()
+        await looks?.value  // it closes its HTTP client
+        if let failure { throw failure }
         try checkpoint()
         return report
     }
@@ -106,6 +138,7 @@ public final class LiveSession {
             for e in elements {
                 if let open = monitor.openBin, e.timestamp < open { report.late += 1 }
                 try process(e, collector: collector)
+                noteForRefresh(e, collector: collector)
             }
             report.elements += elements.count
             afterElements()
@@ -125,13 +158,7 @@ public final class LiveSession {
         let wanted = Set(collectors)
         let peers = monitor.state.peers.filter { wanted.contains($0.collector) }
         if time > 0 {
-            for peer in peers {
-                let down = RouteElement(timestamp: time, kind: .state, peerAddress: peer.address, peerASN: peer.asn,
-                                        prefix: Prefix(address: peer.address.isV6 ? .zeroV6 : .zeroV4, length: 0),
-                                        oldState: .established, newState: .idle, recordType: .bgp4mpET, recordSubtype: 5,
-                                        origin: .stateChange)
-                try process(down, collector: peer.collector)
-            }
+            try takeDown(peers, at: time)
             afterElements()
         }
         report.gaps += 1
@@ -206,6 +233,19 @@ public final class LiveSession {
         onUpdate(.checkpoint(time: monitor.now, bytes: session.lastCheckpoint.bytes, seconds: session.lastCheckpoint.seconds))
     }
 
+    /// Takes the sessions of `peers` down at `time` (their tables are dropped; they count
+    /// again once a RIB dump lists them).
+    func takeDown(_ peers: [PeerKey], at time: UInt32) throws(IngestError) {
+        for peer in peers {
+            let down = RouteElement(timestamp: time, kind: .state, peerAddress: peer.address, peerASN: peer.asn,
+                                    prefix: Prefix(address: peer.address.isV6 ? .zeroV6 : .zeroV4, length: 0),
+                                    oldState: .established, newState: .idle, recordType: .bgp4mpET, recordSubtype: 5,
+                                    origin: .stateChange)
+            try process(down, collector: peer.collector)
+            tookDown(peer, at: time)
+        }
+    }
+
     private func process(_ e: RouteElement, collector: String) throws(IngestError) {
         do {
             try monitor.process(e, collector: collector)
@@ -218,7 +258,7 @@ public final class LiveSession {
 
     /// After elements: when bins closed, their results are taken and the events that opened
     /// or closed reported; a checkpoint is written when one is due.
-    private func afterElements(checkpointing: Bool = true) {
+    func afterElements(checkpointing: Bool = true) {
         report.reached = max(report.reached, monitor.now)
         if monitor.openBin != lastBin {
             if let last = lastBin, let open = monitor.openBin, open > last {

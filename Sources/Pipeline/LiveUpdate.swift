@@ -24,6 +24,10 @@ public enum LiveUpdate: Sendable {
     /// The sessions of `peers` peers of `collectors` were taken down at `time`: they count
     /// again once a RIB dump lists them.
     case gap(collectors: [String], peers: Int, time: UInt32, cause: GapCause)
+    /// A newer RIB dump of `collector` (`file`, taken at `dumpTime`) was applied at `time` to
+    /// its peers that did not count for want of a table: `peers` of them count again
+    /// (`LiveSession+RIBRefresh`).
+    case ribApplied(collector: String, file: String, dumpTime: UInt32, time: UInt32, peers: Int)
     /// One of the first malformed messages (`count` so far).
     case malformed(line: String, reason: RISLiveParseError, count: Int)
     /// RIS Live's `ris_error`.

@@ -179,6 +179,8 @@ struct FetchCommandTests {
         let none = try Self.fetch(server, dest: Self.dest(), ["--collector", "route-views2", "--from", "2014-12-22T12:00Z", "--to", "2014-12-22T13:00Z",
                                                               "--type", "updates", "--quiet"])
         #expect(none.status == 1 && none.stderr.contains("no archive files found"), "\(none.stderr)")
+        let gone = try CLI.run(["fetch", "--collector", "rrc00", "--from", "2014-12-22", "--to", "2014-12-23", "--archive-dir", "\(empty)/gone"])
+        #expect(gone.status == 1 && gone.stderr.contains("\(empty)/gone: no such directory"), "\(gone.stderr)")
     }
 
     /// An HTML error page where an archive should be, and a file that is not MRT: each reported

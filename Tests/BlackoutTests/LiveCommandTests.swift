@@ -20,12 +20,13 @@ struct LiveCommandTests {
     static let kp = (176...179).map { Prefix("175.45.\($0).0/24")! }
     static let peers = ScenarioPeer.synthetic(collector: "rrc21", count: 3, firstASN: 64500, firstAddress: IPAddress("203.0.113.1")!)
 
-    /// KP's prefixes and a sample of the jinx table; the RIB dumps of rrc21 at 22:00 and (KP
-    /// withdrawn at 00:00:20) at 00:35.
+    /// KP's prefixes and a sample of the jinx table; the RIB dumps of rrc21 at 22:00, 23:10 and
+    /// (KP withdrawn at 00:00:20) at 00:35.
     struct Fixture: @unchecked Sendable {
         let base: BaseTable
         let filler: Prefix
         let ribAt0: String
+        let ribAt70: String
         let ribAt35: String
         let directory: URL
     }
@@ -35,11 +36,12 @@ struct LiveCommandTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("blackout-live-\(UUID().uuidString)")
         let w = try ScenarioWriter(base: base, peers: peers, start: t0, end: t0 + 9600, directory: dir.path)
         w.writeRIB(time: t0, collector: "rrc21")
+        w.writeRIB(time: t0 + 4200, collector: "rrc21")
         w.withdraw(kp, at: t0 + 7220)
         w.writeRIB(time: t0 + 9300, collector: "rrc21")
         let ribs = try w.finish().filter { $0.kind == .rib }.sorted { $0.start < $1.start }
         let filler = base.prefixes.first { !$0.isV6 && !kp.contains($0) }!
-        return Fixture(base: base, filler: filler, ribAt0: ribs[0].path, ribAt35: ribs[1].path, directory: dir)
+        return Fixture(base: base, filler: filler, ribAt0: ribs[0].path, ribAt70: ribs[1].path, ribAt35: ribs[2].path, directory: dir)
     }
 
     // MARK: The streams
@@ -89,6 +91,24 @@ struct LiveCommandTests {
     static func liveArguments(db: String, server: LiveServer, ribs: [String], collectors: String = "rrc21") -> [String] {
         ["live", "--db", db, "--registry", registry, "--collector", collectors, "--url", server.url,
          "--checkpoint-bins", "1", "--ping-interval", "1s", "--silence-timeout", "20s", "--maximum-backoff", "1s", "--rib"] + ribs
+    }
+
+    /// Waits (60 s at most) until `condition` holds.
+    static func waitUntil(_ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(100_000)
+        }
+        return false
+    }
+
+    static func kpBins(_ db: String) throws -> [SeriesBin] {
+        try SQLiteStore(path: db).bins(SeriesID(.country(CountryCode("KP")!)), from: t0, to: nil)
+    }
+
+    static func describe(_ bins: [SeriesBin]) -> String {
+        "\(bins.map { "\(utcMinute($0.time)) \($0.fullFeedPeers) \($0.visiblePrefixes)" })"
     }
 
     static func outages(_ db: String, _ cc: String = "KP") throws -> [Event] {
@@ -214,6 +234,95 @@ struct LiveCommandTests {
         #expect(bins.filter { $0.time < Self.t0 + 7200 }.allSatisfy { $0.fullFeedPeers == 3 && $0.visiblePrefixes == 4 })
         let after = bins.filter { $0.time >= Self.t0 + 7200 }
         #expect(after.count == 24 && after.allSatisfy(\.isGap), "\(bins.map { "\(utcMinute($0.time)) \($0.fullFeedPeers) \($0.visiblePrefixes)" })")
+    }
+
+    /// The connection drops at 23:00 (minutes 61 to 65 lost) and rrc21's peers become a gap.
+    /// While the stream pauses at 23:15, rrc21's 23:10 dump appears in the archive (served under
+    /// a 2016 name, as above; before that it was asked for and missing): it is applied at the
+    /// stream's time to the three peers out of sync, they count again, a checkpoint follows, and
+    /// KP's withdrawal by every peer at 00:00:20 is then the outage, to the bin.
+    @Test(.timeLimit(.minutes(5))) func newerRIBInTheArchiveEndsAGap() throws {
+        let f = try Self.fixture.get()
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let month = dir.appendingPathComponent("archive/rrc21/2016.05")
+        try FileManager.default.createDirectory(at: month, withIntermediateDirectories: true)
+        let files = try ArchiveServer(root: dir.appendingPathComponent("archive").path)
+        defer { files.stop() }
+        let lines = Self.stream(f, minutes: 1...60) + ["#!drop"] + Self.stream(f, minutes: 61...65) + ["#!resume"]
+            + Self.stream(f, minutes: 66...75) + ["#!sleep 30"] + Self.stream(f, minutes: 76...240, kpDown: 120, kpUp: 180) + ["#!end"]
+        let server = try LiveServer(stream: try Self.write(lines, in: dir), subscriptions: 2, pingInterval: 5)
+        defer { server.stop() }
+        let db = dir.appendingPathComponent("live.sqlite").path
+        let run = try LiveRun(Self.liveArguments(db: db, server: server, ribs: [f.ribAt0])
+            + ["--ris-url", files.url, "--dest", dir.appendingPathComponent("cache").path, "--now", "2016-05-31T00:05Z", "--rib-poll", "1s",
+               "--silence-timeout", "90s"])  // the stream pauses for 30 s
+        defer { run.kill() }
+        #expect(run.wait(for: "gap: rrc21 (3 peers) from 2014-05-30 23:00 UTC: messages lost while disconnected", in: .stderr))
+        // Not published yet: asked for, missing, asked again later.
+        let name = "bview.20160531.0000.gz"
+        #expect(Self.waitUntil { files.requests.contains { $0.hasPrefix("GET /rrc21/2016.05/\(name) - 404") } }, "\(files.requests.suffix(5))")
+        let part = month.appendingPathComponent("incoming.part").path
+        try FileManager.default.copyItem(atPath: f.ribAt70, toPath: part)
+        try FileManager.default.moveItem(atPath: part, toPath: month.appendingPathComponent(name).path)
+        #expect(run.wait(for: "rib: rrc21 \(name) applied: 3 peers count again (dump of 2014-05-30 23:10 UTC, applied at 2014-05-30 23:1",
+                         in: .stderr), "\(run.text(.stderr))")
+        #expect(run.wait(for: "KP: complete outage 2014-05-31 00:00 to 2014-05-31 01:00 UTC", in: .stdout), "\(run.text(.stderr))")
+        #expect(run.wait(for: "checkpoint: state at 2014-05-31 02:00 UTC", in: .stderr))
+        #expect(run.interrupt() == 0)
+        let err = run.text(.stderr)
+        #expect(files.requests.contains { $0.hasPrefix("GET /rrc21/2016.05/\(name) - 200") })
+        // A checkpoint right after it.
+        let after = err.components(separatedBy: "rib: rrc21 ").last?.split(separator: "\n").dropFirst().first ?? ""
+        #expect(after.hasPrefix("blackout: checkpoint: state at 2014-05-30 23:1"), "\(err)")
+        // KP: counted until the drop, a gap until the dump, counted again (3 full-feed peers, 4
+        // prefixes) until the outage.
+        let bins = try Self.kpBins(db)
+        let gap = bins.filter { $0.time >= Self.t0 + 3600 && $0.time < Self.t0 + 4200 }
+        #expect(gap.count == 2 && gap.allSatisfy { $0.isGap }, "\(Self.describe(bins))")
+        let back = bins.filter { $0.time >= Self.t0 + 4500 && $0.time < Self.t0 + 7200 }
+        #expect(back.count == 9 && back.allSatisfy { $0.fullFeedPeers == 3 && $0.visiblePrefixes == 4 }, "\(Self.describe(bins))")
+        let events = try Self.outages(db)
+        #expect(events.count == 1 && events.first?.start == Self.t0 + 7200 && events.first?.end == Self.t0 + 10800, "\(events)")
+    }
+
+    /// One peer's session goes down at 23:00:30 (the other two stay in sync); rrc21's 00:35 dump,
+    /// which lists none of KP's prefixes (withdrawn at 00:00:20 in the dump's world, never in the
+    /// stream's), is in the archive from the start: it waits for the stream to reach 00:35, then
+    /// brings back the peer that was down, and only it. The two peers in sync keep KP's routes
+    /// as the stream gave them: no outage, KP visible throughout.
+    @Test(.timeLimit(.minutes(5))) func newerRIBLeavesPeersInSyncAlone() throws {
+        let f = try Self.fixture.get()
+        let dir = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let month = dir.appendingPathComponent("archive/rrc21/2016.05")
+        try FileManager.default.createDirectory(at: month, withIntermediateDirectories: true)
+        let name = "bview.20160531.0000.gz"
+        try FileManager.default.copyItem(atPath: f.ribAt35, toPath: month.appendingPathComponent(name).path)
+        let files = try ArchiveServer(root: dir.appendingPathComponent("archive").path)
+        defer { files.stop() }
+        let p = Self.peers[0]
+        let down = #"{"type":"ris_message","data":{"timestamp":\#(Self.t0 + 3630),"peer":"\#(p.address)","peer_asn":\#(p.asn),"host":"rrc21","type":"RIS_PEER_STATE","state":"down"}}"#
+        let lines = Self.stream(f, minutes: 1...160, extra: [60: [down]]) + ["#!sleep 30"] + Self.stream(f, minutes: 161...240) + ["#!end"]
+        let server = try LiveServer(stream: try Self.write(lines, in: dir), subscriptions: 2, pingInterval: 5)
+        defer { server.stop() }
+        let db = dir.appendingPathComponent("live.sqlite").path
+        let run = try LiveRun(Self.liveArguments(db: db, server: server, ribs: [f.ribAt0])
+            + ["--ris-url", files.url, "--dest", dir.appendingPathComponent("cache").path, "--now", "2016-05-31T00:05Z", "--rib-poll", "1s",
+               "--silence-timeout", "90s"])  // the stream pauses for 30 s
+        defer { run.kill() }
+        #expect(run.wait(for: "rib: rrc21 \(name) applied: 1 peer counts again (dump of 2014-05-31 00:35 UTC, applied at 2014-05-31 00:", in: .stderr),
+                "\(run.text(.stderr))")
+        #expect(run.wait(for: "checkpoint: state at 2014-05-31 02:00 UTC", in: .stderr))
+        #expect(run.interrupt() == 0)
+        #expect(!run.text(.stdout).contains("outage"), "\(run.text(.stdout))")
+        #expect(try Self.outages(db).isEmpty)
+        #expect(run.text(.stderr).components(separatedBy: "rib: rrc21").count == 2, "applied once: \(run.text(.stderr))")
+        // KP visible throughout; 2 full-feed peers while one was down, 3 from the dump on.
+        let bins = try Self.kpBins(db).filter { $0.time >= Self.t0 + 3600 }
+        #expect(bins.count == 12 * 3 && bins.allSatisfy { $0.visiblePrefixes == 4 && !$0.isGap }, "\(Self.describe(bins))")
+        #expect(bins.filter { $0.time >= Self.t0 + 3600 && $0.time < Self.t0 + 9300 }.allSatisfy { $0.fullFeedPeers == 2 }, "\(Self.describe(bins))")
+        #expect(bins.filter { $0.time >= Self.t0 + 9600 }.allSatisfy { $0.fullFeedPeers == 3 }, "\(Self.describe(bins))")
     }
 
     /// Stopped with SIGTERM while KP's outage is open, restarted with rrc21's next RIB dump:
