@@ -4,13 +4,14 @@ import Outages
 /// Following the archives as they grow: files appear 15 to 40 minutes after their period, in
 /// order, now and then one never does.
 extension WatchJob {
-    /// Fetches and ingests from `from` to now, then every `pollSeconds` the files published
-    /// since, until `stop()` says so; events are reported through `onEvent` as they open and close.
+    /// Fetches and ingests from the RIB dump at or before `from` to now, then every
+    /// `pollSeconds` the files published since, until `stop()` says so; events are reported
+    /// through `onEvent` as they open and close.
     ///
-    /// Per collector, the files are taken in order: one not there yet holds back the ones
-    /// after it (a replay needs time order), until it is `giveUpSeconds` behind the newest
-    /// file found, when it is reported missing and passed over. New RIB dumps are taken too,
-    /// so that peers whose sessions reset count again.
+    /// The files are taken in time order, RIB dumps among the update files (so that peers
+    /// whose sessions reset count again): one not there yet holds back every later one, of
+    /// every collector (a replay is in time order), until it is `giveUpSeconds` behind the
+    /// newest file found, when it is reported missing and passed over.
     public func follow(until stop: @escaping @Sendable () -> Bool) async throws -> WatchReport {
         let fetcher = ArchiveFetcher(source: options.archives)
         do {
@@ -25,31 +26,26 @@ extension WatchJob {
 
     private func follow(with fetcher: ArchiveFetcher, until stop: @escaping @Sendable () -> Bool) async throws -> WatchReport {
         var report = WatchReport()
-        let start = clock()
-        do {
-            report.fetch = try await fetcher.fetch(collectors: options.collectors, from: options.from, to: max(start, options.from),
-                                                   selection: .all, onEvent: onFetch)
-        } catch {
-            throw WatchError(description: "\(error)")
+        // Each collector's RIB dump at or before --from; it and the files after it are then taken
+        // by the looks below, all in one time order.
+        var cursors: [Cursor] = []
+        for c in options.collectors {
+            let rib: FetchedFile
+            do {
+                rib = try await fetcher.latestRIB(collector: c, atOrBefore: options.from, onEvent: onFetch)
+            } catch {
+                throw WatchError(description: "\(error)")
+            }
+            let p = c.project
+            cursors.append(Cursor(collector: c, update: rib.file.time / p.updateInterval * p.updateInterval, rib: rib.file.time))
         }
         report.registryDirectory = try await registry()
-        try ingest(report.fetch.files, into: &report)
         var announced: [String: Bool] = [:]  // event key -> closed
-        announce(&announced)
-
-        // The next update file and RIB dump wanted from each collector.
-        var cursors: [Cursor] = options.collectors.map { c in
-            let mine = report.fetch.files.filter { $0.file.collector == c }
-            let lastUpdate = mine.filter { $0.file.kind == .updates }.map(\.file.time).max()
-            let lastRIB = mine.filter { $0.file.kind == .rib }.map(\.file.time).max() ?? options.from
-            let p = c.project
-            return Cursor(collector: c, update: lastUpdate.map { $0 + p.updateInterval } ?? (options.from / p.updateInterval * p.updateInterval),
-                          rib: (lastRIB / p.ribInterval + 1) * p.ribInterval)
-        }
         var looks = 0
         while !stop(), looks < options.maxPolls ?? Int.max {
+            // The first look at once, the next ones every pollSeconds.
+            var waited = looks == 0 ? options.pollSeconds : 0.0
             looks += 1
-            var waited = 0.0
             while waited < options.pollSeconds, !stop() {
                 try? await Task.sleep(nanoseconds: 200_000_000)
                 waited += 0.2
@@ -57,6 +53,9 @@ extension WatchJob {
             if stop() { break }
             let now = clock()
             var wanted: [ArchiveFile] = []
+            // Each collector's first update file not due yet: nothing at or after it can be
+            // replayed before it (RouteViews' 15-minute file covers three of RIS's).
+            var holds: [UInt32] = []
             for c in cursors {
                 let p = c.collector.project
                 var t = c.update
@@ -65,6 +64,7 @@ extension WatchJob {
                     wanted.append(ArchiveFile(collector: c.collector, kind: .updates, time: t))
                     t += p.updateInterval
                 }
+                holds.append(t)
                 var r = c.rib
                 while r <= now {
                     wanted.append(ArchiveFile(collector: c.collector, kind: .rib, time: r))
@@ -74,25 +74,36 @@ extension WatchJob {
             guard !wanted.isEmpty else { continue }
             let got = await fetcher.fetchAll(wanted, onEvent: onFetch)
             let present = Dictionary(got.files.map { ($0.file, $0) }, uniquingKeysWith: { a, _ in a })
-            var ready: [FetchedFile] = []
-            for i in cursors.indices {
-                let c = cursors[i]
+            // Per collector, its files in time order (a dump before the update file of its
+            // time) up to the first one not there yet; files long missing are passed over.
+            var passable: [[ArchiveFile]] = []
+            let newest = got.files.map(\.file.time).max() ?? 0
+            for c in cursors {
                 let mine = wanted.filter { $0.collector == c.collector }
-                let newest = mine.filter { present[$0] != nil }.map(\.time).max() ?? 0
-                // Updates in order, holding back behind a file not there yet.
-                for f in mine where f.kind == .updates {
-                    if let fetched = present[f] {
-                        ready.append(fetched)
-                    } else if newest >= f.time + options.giveUpSeconds {
-                        onWarning("\(f): still missing \(options.giveUpSeconds / 3600) h after its time; passed over")
-                    } else {
+                    .sorted { ($0.time, $0.kind == .rib ? 0 : 1) < ($1.time, $1.kind == .rib ? 0 : 1) }
+                var run: [ArchiveFile] = []
+                for f in mine {
+                    guard present[f] != nil || newest >= f.time + options.giveUpSeconds else {
+                        holds.append(f.time)
                         break
                     }
-                    cursors[i].update = f.time + c.collector.project.updateInterval
+                    run.append(f)
                 }
-                for f in mine where f.kind == .rib {
-                    if let fetched = present[f] { ready.append(fetched) } else if newest < f.time + options.giveUpSeconds { break }
-                    cursors[i].rib = f.time + c.collector.project.ribInterval
+                passable.append(run)
+            }
+            // The replay is in time order across collectors: one collector's file not there yet
+            // holds back every collector's later files.
+            let limit = holds.min() ?? .max
+            var ready: [FetchedFile] = []
+            for i in cursors.indices {
+                let p = cursors[i].collector.project
+                for f in passable[i] where f.time < limit {
+                    if let fetched = present[f] {
+                        ready.append(fetched)
+                    } else {
+                        onWarning("\(f): still missing \(options.giveUpSeconds / 3600) h after its time; passed over")
+                    }
+                    if f.kind == .updates { cursors[i].update = f.time + p.updateInterval } else { cursors[i].rib = f.time + p.ribInterval }
                 }
             }
             guard !ready.isEmpty else { continue }

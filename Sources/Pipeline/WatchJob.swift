@@ -43,7 +43,7 @@ public struct WatchOptions: Sendable {
 /// One country as `watch` reports it: its census, its events, a line that says it all.
 public struct WatchCountry: Sendable {
     public var country: CountryCode
-    /// Its census from the RIB dumps at the start (nil when no RIB was read).
+    /// Its census from the newest RIB dumps read (those at the start, without --follow; nil when none was read).
     public var census: CountryReport?
     public var events: [Event]
     public var summary: String
@@ -136,9 +136,15 @@ public final class WatchJob {
     /// The last ingest's report (for following: which events changed).
     public private(set) var lastIngest: IngestReport?
 
-    /// Each country's census (from the RIB dumps fetched), its events in the period, and a summary.
+    /// Each country's census (from the newest RIB dump fetched of each collector), its events in
+    /// the period, and a summary.
     func summarize(_ report: inout WatchReport, to: UInt32) throws {
-        let ribs = report.fetch.files.filter { $0.file.kind == .rib }.map(\.path)
+        // The newest dump of each collector (following takes several).
+        var newest: [String: FetchedFile] = [:]
+        for f in report.fetch.files where f.file.kind == .rib && f.file.time >= newest[f.file.collector.name]?.file.time ?? 0 {
+            newest[f.file.collector.name] = f
+        }
+        let ribs = newest.values.sorted { $0.file.collector.name < $1.file.collector.name }.map(\.path)
         var census: Census?
         if !ribs.isEmpty {
             var job = CensusJob(options: options.census, registryDirectory: report.registryDirectory)

@@ -145,6 +145,29 @@ struct WatchCommandTests {
         #expect(lines.filter { $0.hasPrefix("opened: ") || $0.hasPrefix("closed: ") }.count == 4, "KP and AS131279, each once open and once closed")
     }
 
+    /// --follow with both projects and a file that never appears: it holds back every later
+    /// file (the replay is in time order) until it is 3 hours behind, then it is passed over
+    /// with a warning; the outage still opens and closes to the bin.
+    @Test func followPassesOverAFileThatNeverAppears() throws {
+        let root = try KP2014Archives.copy()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let gone = "route-views2/bgpdata/2014.12/UPDATES/updates.20141222.2000.bz2"
+        try FileManager.default.removeItem(atPath: "\(root)/\(gone)")
+        let server = try ArchiveServer(root: root)
+        defer { server.stop() }
+        let db = Self.temp("db") + ".sqlite", dest = Self.temp("dest")
+        defer { for p in [db, dest] { try? FileManager.default.removeItem(atPath: p) } }
+        let r = try CLI.run(["watch", "KP", "--db", db, "--dest", dest, "--routeviews-url", server.url, "--ris-url", server.url,
+                             "--collector", "route-views2,rrc00", "--registry", Self.registry, "--from", "2014-12-22T06:00Z",
+                             "--follow", "--poll", "0.5", "--polls", "30", "--clock-start", "2014-12-22T18:00Z", "--clock-speed", "3600"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("route-views2 updates.20141222.2000.bz2: still missing 3 h after its time; passed over"), "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("closed: KP: complete outage 2014-12-22 16:15 to 2014-12-23 01:45 UTC") }, "\(lines)")
+        // Nothing was skipped as older than the state: every file fetched was ingested in order.
+        #expect(!r.stderr.contains("older than the stored state"), "\(r.stderr)")
+    }
+
     /// `--archive-dir` laid out as archive.routeviews.org is (route-views2 at `bgpdata/`, a path
     /// that does not name it): the files are still route-views2's.
     @Test func archiveDirectoryInRouteViewsOwnLayout() throws {
