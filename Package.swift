@@ -70,7 +70,7 @@ let package = Package(
         // Synthetic benchmark inputs built from the real archives (Benchmarks/memory.py).
         .executableTarget(name: "benchdata", dependencies: ["MRT", "MRTArchive", "ScenarioSupport", "TestSupport"], path: "Benchmarks/BenchData"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .target(name: "ScenarioSupport", dependencies: ["MRT", "MRTArchive", "TestSupport"], path: "Tests/ScenarioSupport"),
+        .target(name: "ScenarioSupport", dependencies: ["MRT", "MRTArchive", "Collectors", "TestSupport"], path: "Tests/ScenarioSupport"),
         .testTarget(name: "MRTTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "TestSupport"]),
         .testTarget(name: "CensusTests", dependencies: ["MRT", "MRTArchive", "Registry", "Connectivity", "TestSupport"]),
         .testTarget(name: "OutageTests", dependencies: ["MRT", "MRTArchive", "Registry", "Connectivity", "Routing", "Outages", "Store", "Pipeline", "TestSupport", "ScenarioSupport"]),

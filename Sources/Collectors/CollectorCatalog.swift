@@ -35,6 +35,15 @@ public struct Collector: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { name }
 
+    /// A collector of `project` (the catalog's, or one a test or a private collector names).
+    public init(name: String, project: CollectorProject, firstMonth: Int = 0, lastMonth: Int? = nil, location: String = "") {
+        self.name = name
+        self.project = project
+        self.firstMonth = firstMonth
+        self.lastMonth = lastMonth
+        self.location = location
+    }
+
     /// Whether its archive can hold data of some time in `from...to`.
     public func covers(from: UInt32, to: UInt32) -> Bool {
         func month(_ t: UInt32) -> Int { let (y, m, _) = civilDate(t); return y * 100 + m }

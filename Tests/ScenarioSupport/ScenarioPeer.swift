@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Collectors
 import MRT
 import MRTArchive
 
@@ -81,37 +77,16 @@ public enum CollectorLayout: Sendable, Hashable {
     /// The collector's address in BGP4MP records and its BGP identifier.
     public var localAddress: IPAddress { self == .ris ? IPAddress("193.0.4.28")! : IPAddress("128.223.51.15")! }
 
+    /// The project whose layout this is (`Collectors.ArchiveFile` holds the layouts).
+    var project: CollectorProject { self == .ris ? .ris : .routeViews }
+
     /// Where a RIB dump of `time` goes under `directory`.
     public func ribPath(directory: String, collector: String, time: UInt32) -> String {
-        let d = UTCMinute(time)
-        switch self {
-        case .routeViews: return "\(directory)/\(collector)/bgpdata/\(d.month)/RIBS/rib.\(d.stamp).bz2"
-        case .ris: return "\(directory)/\(collector)/\(d.month)/bview.\(d.stamp).gz"
-        }
+        "\(directory)/\(ArchiveFile(collector: Collector(name: collector, project: project), kind: .rib, time: time).localPath)"
     }
 
     /// Where the update file starting at `time` goes under `directory`.
     public func updatesPath(directory: String, collector: String, time: UInt32) -> String {
-        let d = UTCMinute(time)
-        switch self {
-        case .routeViews: return "\(directory)/\(collector)/bgpdata/\(d.month)/UPDATES/updates.\(d.stamp).bz2"
-        case .ris: return "\(directory)/\(collector)/\(d.month)/updates.\(d.stamp).gz"
-        }
-    }
-}
-
-/// A time's UTC date as archive names spell it: `2014.05` and `20140530.2200`.
-struct UTCMinute {
-    var month: String
-    var stamp: String
-
-    init(_ time: UInt32) {
-        var t = time_t(time)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let year = "\(parts.tm_year + 1900)"
-        month = "\(year).\(two(parts.tm_mon + 1))"
-        stamp = "\(year)\(two(parts.tm_mon + 1))\(two(parts.tm_mday)).\(two(parts.tm_hour))\(two(parts.tm_min))"
+        "\(directory)/\(ArchiveFile(collector: Collector(name: collector, project: project), kind: .updates, time: time).localPath)"
     }
 }
