@@ -88,9 +88,15 @@ struct LiveCommandTests {
         return dir
     }
 
+    /// The newer RIB dumps looked for while the stream runs are asked of a port where nothing
+    /// listens (the look fails, is reported and asked again later), into a cache beside the
+    /// database: never RIS's archive nor the home cache. Tests of the looks give their own
+    /// --ris-url and --dest after these (the last one given wins).
     static func liveArguments(db: String, server: LiveServer, ribs: [String], collectors: String = "rrc21") -> [String] {
-        ["live", "--db", db, "--registry", registry, "--collector", collectors, "--url", server.url,
-         "--checkpoint-bins", "1", "--ping-interval", "1s", "--silence-timeout", "20s", "--maximum-backoff", "1s", "--rib"] + ribs
+        let cache = URL(fileURLWithPath: db).deletingLastPathComponent().appendingPathComponent("cache").path
+        return ["live", "--db", db, "--registry", registry, "--collector", collectors, "--url", server.url,
+                "--checkpoint-bins", "1", "--ping-interval", "1s", "--silence-timeout", "20s", "--maximum-backoff", "1s",
+                "--ris-url", "http://127.0.0.1:9", "--dest", cache, "--attempts", "1", "--rib"] + ribs
     }
 
     /// Waits (60 s at most) until `condition` holds.
