@@ -49,7 +49,8 @@ public struct DownloadProgress: Sendable {
     public var total: Int?
 }
 
-/// Files over HTTP(S) into place, whole or not at all (async-http-client).
+/// Files over HTTP(S) into place, whole or not at all (async-http-client; the bytes are
+/// written by `PartFileWriter`).
 ///
 /// A file is written as `<path>.part` and renamed to `<path>` only when every byte the
 /// server announced has arrived, so a file at its final name is whole: it is never asked
@@ -109,92 +110,32 @@ public final class Downloader: Sendable {
         throw .download(url: url, reason: "\(lastProblem) (gave up after \(options.attempts) tries; the part received is kept to resume)")
     }
 
-    enum Attempt {
+    enum Attempt: Sendable {
         case whole(bytes: Int, resumedFrom: Int)
         case missing(Int)
         case retry(String)
         case fail(CollectorError)
     }
 
-    /// One request: the rest of `part` (or all of it), appended to it.
+    /// One request: the rest of `part` (or all of it), appended to it by a `PartFileWriter`
+    /// on the client's event loop.
     private func transfer(_ url: String, to part: String, check: ContentCheck?,
                           progress: (@Sendable (DownloadProgress) -> Void)?) async -> Attempt {
         let have = LocalFiles.size(part) ?? 0
-        var request = HTTPClientRequest(url: url)
-        request.headers.add(name: "User-Agent", value: "blackout (BGP outage monitor)")
-        if have > 0 { request.headers.add(name: "Range", value: "bytes=\(have)-") }
-        let response: HTTPClientResponse
+        let request: HTTPClient.Request
         do {
-            response = try await client.execute(request, timeout: .milliseconds(Int64((options.connectTimeout + options.readTimeout) * 1000)))
+            var headers = HTTPHeaders([("User-Agent", "blackout (BGP outage monitor)")])
+            if have > 0 { headers.add(name: "Range", value: "bytes=\(have)-") }
+            request = try HTTPClient.Request(url: url, method: .GET, headers: headers)
         } catch {
-            return Self.classify(error, url: url)
+            return .fail(.badURL(url))
         }
-        let status = Int(response.status.code)
-        var offset = 0
-        switch status {
-        case 200:
-            offset = 0
-        case 206:
-            // Content-Range: bytes first-last/total; only a resume from where the part ends is taken.
-            guard let range = response.headers.first(name: "content-range"), Self.rangeStart(range) == have else {
-                unlink(part)
-                return .retry("the server resumed at another offset than asked (\(response.headers.first(name: "content-range") ?? "no Content-Range"))")
-            }
-            offset = have
-        case 416 where have > 0:
-            unlink(part)  // the part is not a prefix of the file any more
-            return .retry("HTTP 416 to a resume; starting over")
-        case 404, 410:
-            return .missing(status)
-        case 408, 429, 500...599:
-            return .retry("HTTP \(status)")
-        default:
-            return .fail(.download(url: url, reason: "HTTP \(status)"))
-        }
-        let expected = response.headers.first(name: "content-length").flatMap(Int.init).map { $0 + offset }
-        let fd = open(part, O_WRONLY | O_CREAT | (offset == 0 ? O_TRUNC : O_APPEND), 0o644)
-        guard fd >= 0 else {
-            return .fail(.file(path: part, reason: "cannot write: \(String(cString: strerror(errno)))"))
-        }
-        var written = offset
-        var head: [UInt8] = []
-        var checked = offset > 0  // a resumed file was checked when it began
-        var pending: [UInt8] = []
-        pending.reserveCapacity((1 << 20) + (1 << 16))
-        defer { close(fd) }
+        let writer = PartFileWriter(url: url, part: part, have: have, check: check, progress: progress)
         do {
-            for try await buffer in response.body {
-                if !checked {
-                    head += buffer.readableBytesView.prefix(512 - head.count)
-                    if head.count >= 512 || (expected.map { written + buffer.readableBytes >= $0 } ?? false) {
-                        checked = true
-                        if let problem = check?(head) { return .fail(.notAnArchive(url: url, reason: problem)) }
-                    }
-                }
-                // Written in pieces of 1 MiB: the body comes in buffers of a few KiB.
-                buffer.withUnsafeReadableBytes { pending.append(contentsOf: $0) }
-                written += buffer.readableBytes
-                if pending.count >= 1 << 20 {
-                    try LocalFiles.write(pending, to: fd, path: part)
-                    pending.removeAll(keepingCapacity: true)
-                    progress?(DownloadProgress(url: url, bytes: written, total: expected))
-                }
-            }
-            try LocalFiles.write(pending, to: fd, path: part)
-            progress?(DownloadProgress(url: url, bytes: written, total: expected))
-        } catch let e as CollectorError {
-            return .fail(e)
+            return try await client.execute(request: request, delegate: writer).futureResult.get()
         } catch {
-            // What arrived is kept, so that the next try asks for the rest only.
-            if !checked || (try? LocalFiles.write(pending, to: fd, path: part)) == nil { unlink(part) }
-            return Self.classify(error, url: url, received: written)
+            return writer.attempt(after: error)
         }
-        if !checked, let problem = check?(head) { return .fail(.notAnArchive(url: url, reason: problem)) }
-        if let expected, written != expected {
-            return .retry("the transfer ended after \(written) of \(expected) bytes")
-        }
-        if written == 0 { return .fail(.notAnArchive(url: url, reason: "the server sent an empty file")) }
-        return .whole(bytes: written, resumedFrom: offset)
     }
 
     /// What a failed request means: worth another try (resets, timeouts), or not.
