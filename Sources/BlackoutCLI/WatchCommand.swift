@@ -29,6 +29,9 @@ struct WatchCommand: AsyncParsableCommand {
             until interrupted. Without --registry, the RIRs' statistics files of --from's date are fetched \
             (see `blackout registry update --date`). Collectors of both projects can be mixed.
 
+            Exit status: 0; 3 when damaged records were skipped or files could not be fetched or read (all \
+            reported); 1 when nothing could be fetched or stored; 64 for wrong arguments.
+
             Examples:
               blackout watch KP --collector route-views2 --from 2014-12-21T00:00Z --to 2014-12-23T12:00Z
               blackout watch KP SY --asn 131279 --collector route-views2,rrc00 --from 2014-12-22 --follow
@@ -156,8 +159,13 @@ struct WatchCommand: AsyncParsableCommand {
             StandardStreams.printError("blackout: \(f.files.count) files (\(f.downloadedFiles) downloaded), \(f.missing.count) missing, "
                 + "\(f.failed.count) failed; \(report.ingested) ingested, \(report.elements) elements")
         }
-        if follow && json { return }
-        print(json ? WatchRendering.json(report) : WatchRendering.text(report), terminator: json ? "\n" : "")
+        if !(follow && json) {
+            print(json ? WatchRendering.json(report) : WatchRendering.text(report), terminator: json ? "\n" : "")
+        }
+        // As `ingest`: damaged input was skipped and reported (and files that failed to download).
+        if report.damagedRecords > 0 || report.unreadableFiles > 0 || !report.fetch.failed.isEmpty {
+            throw ExitCode(ExitCodes.damagedInput)
+        }
     }
 }
 

@@ -57,6 +57,9 @@ public struct WatchReport: Sendable {
     public var fetch = FetchReport()
     public var ingested = 0
     public var elements = 0
+    /// Damaged records skipped, and files that could not be read to their end (reported as warnings).
+    public var damagedRecords = 0
+    public var unreadableFiles = 0
     public var registryDirectory = ""
 }
 
@@ -130,6 +133,8 @@ public final class WatchJob {
         do { r = try pipeline.run(files: files.map(\.path), collectors: collectors) } catch { throw WatchError(description: "\(error)") }
         report.ingested += r.ingested.count
         report.elements += r.elements
+        report.damagedRecords += r.damagedRecords
+        report.unreadableFiles += r.failed.count
         lastIngest = r
     }
 

@@ -183,6 +183,24 @@ struct WatchCommandTests {
         #expect(outage["collectors"] as? [String] == ["route-views2"] && outage["end"] as? String == "2014-12-23T01:45:00Z", "\(outage)")
     }
 
+    /// A damaged update file in the archive: reported, its good records kept, the outage still
+    /// found to the bin; exit 3, as `ingest` does.
+    @Test func damagedArchiveIsReportedWithExit3() throws {
+        let root = try KP2014Archives.copy()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let damaged = "\(root)/route-views2/bgpdata/2014.12/UPDATES/updates.20141222.1200.bz2"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: damaged))
+        try FileManager.default.removeItem(atPath: damaged)  // a hard link: the shared copy stays whole
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: damaged))
+        let db = Self.temp("db") + ".sqlite"
+        defer { try? FileManager.default.removeItem(atPath: db) }
+        let r = try CLI.run(["watch", "KP", "--db", db, "--archive-dir", root, "--registry", Self.registry, "--collector", "route-views2",
+                             "--from", "2014-12-22T06:00Z", "--to", "2014-12-23T03:00Z"])
+        #expect(r.status == 3, "\(r.stderr)")
+        #expect(r.stderr.contains("updates.20141222.1200.bz2"), "\(r.stderr)")
+        #expect(r.stdout.contains("KP: complete outage 2014-12-22 16:15 to 2014-12-23 01:45 UTC"), "\(r.stdout)")
+    }
+
     @Test func badArguments() throws {
         for args in [["KP", "--collector", "rrc00", "--from", "2014-12-22"],
                      ["KP", "--collector", "rrc00", "--from", "2014-12-22", "--to", "2014-12-23", "--follow"],
