@@ -47,17 +47,6 @@ enum LocalFiles {
         }
     }
 
-    /// The first `count` bytes of a file (fewer when it is shorter).
-    static func head(_ path: String, count: Int = 512) -> [UInt8]? {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: count)
-        let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, count) }
-        guard n >= 0 else { return nil }
-        return Array(bytes.prefix(n))
-    }
-
     /// `$HOME/.cache/blackout/<name>` (or under `$XDG_CACHE_HOME`).
     static func cacheDirectory(_ name: String) -> String {
         if let xdg = getenv("XDG_CACHE_HOME").map({ String(cString: $0) }), !xdg.isEmpty { return "\(xdg)/blackout/\(name)" }
