@@ -14,13 +14,16 @@ import PackageDescription
 //               downloads with a cache (async-http-client), RIS Live (WebSocket). -> MRT, MRTArchive, Registry, Routing
 //   Pipeline    what the CLI and a server share: the ingest pipeline, renderings (text, JSON, CSV, PNG).
 //                                                  -> MRT, Registry, Connectivity, Outages, Store, Collectors
+//   Alerts      webhooks: deliveries queued in the store, POSTed with retries.    -> Outages, Store, async-http-client
+//   Server      `blackout serve`: the HTTP API, /metrics and the dashboard (Hummingbird).
+//                                                  -> Pipeline, Store, Outages, Connectivity, Registry
 //   BlackoutCLI the commands (swift-argument-parser), thin calls into the libraries
 //   blackout    the executable: main.swift only
 let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
 let package = Package(
     name: "Blackout",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "blackout", targets: ["blackout"]),
         .library(name: "MRT", targets: ["MRT"]),
@@ -34,6 +37,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -57,10 +63,22 @@ let package = Package(
                                                   .product(name: "NIOHTTP1", package: "swift-nio"),
                                                   .product(name: "Logging", package: "swift-log")]),
         .target(name: "Pipeline", dependencies: ["MRT", "MRTArchive", "CZlib", "Registry", "Connectivity", "Routing", "Outages", "Store", "Collectors"], path: "Sources/Pipeline"),
+        .target(name: "Alerts", dependencies: ["Outages", "Store",
+                                              .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                              .product(name: "NIOCore", package: "swift-nio"),
+                                              .product(name: "NIOHTTP1", package: "swift-nio"),
+                                              .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Server", dependencies: ["MRT", "Registry", "Connectivity", "Outages", "Store", "Pipeline",
+                                              .product(name: "Hummingbird", package: "hummingbird"),
+                                              .product(name: "Metrics", package: "swift-metrics"),
+                                              .product(name: "Prometheus", package: "swift-prometheus"),
+                                              .product(name: "Logging", package: "swift-log")],
+                resources: [.copy("Dashboard")]),
         .target(
             name: "BlackoutCLI",
             dependencies: [
                 "MRT", "MRTFormat", "MRTArchive", "Registry", "Connectivity", "Routing", "Outages", "Store", "Pipeline", "CZlib", "Collectors",
+                "Alerts", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -75,6 +93,11 @@ let package = Package(
         .testTarget(name: "CensusTests", dependencies: ["MRT", "MRTArchive", "Registry", "Connectivity", "TestSupport"]),
         .testTarget(name: "OutageTests", dependencies: ["MRT", "MRTArchive", "Registry", "Connectivity", "Routing", "Outages", "Store", "Pipeline", "TestSupport", "ScenarioSupport"]),
         .testTarget(name: "CollectorTests", dependencies: ["MRT", "MRTArchive", "Registry", "Routing", "Collectors", "TestSupport", "ScenarioSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["MRT", "Registry", "Connectivity", "Outages", "Store", "Pipeline", "Server", "Alerts",
+                                                        "BlackoutCLI", "TestSupport", "ScenarioSupport",
+                                                        .product(name: "Hummingbird", package: "hummingbird"),
+                                                        .product(name: "HummingbirdTesting", package: "hummingbird"),
+                                                        .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .testTarget(name: "BlackoutTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "BlackoutCLI", "Registry", "Outages", "Store", "Pipeline", "Collectors", "TestSupport", "ScenarioSupport",
                                                           .product(name: "GRDB", package: "GRDB.swift")]),
     ]

@@ -13,7 +13,7 @@ import Registry
 /// for a few seconds, then reported.
 public final class SQLiteStore: Store {
     public let path: String
-    private let queue: DatabaseQueue
+    let queue: DatabaseQueue
 
     /// The default database: `$XDG_DATA_HOME/blackout/blackout.sqlite`, else
     /// `~/.local/share/blackout/blackout.sqlite`.
@@ -126,6 +126,22 @@ public final class SQLiteStore: Store {
                   PRIMARY KEY (part, n))
                 """)
         }
+        m.registerMigration("v5: the census of the latest routing state; webhook deliveries") { db in
+            // One row per country, replaced by each ingest that ends with a routing state:
+            // the figures the overview lists, and the whole `blackout country --json` object.
+            try db.execute(sql: """
+                CREATE TABLE census (
+                  country TEXT PRIMARY KEY NOT NULL, time INTEGER NOT NULL, prefixes INTEGER NOT NULL,
+                  slash24s REAL NOT NULL, ipv6_prefixes INTEGER NOT NULL, origins INTEGER NOT NULL,
+                  providers INTEGER NOT NULL, risk TEXT NOT NULL, json TEXT NOT NULL) WITHOUT ROWID;
+                CREATE TABLE alert (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL, event_key TEXT NOT NULL,
+                  change TEXT NOT NULL, payload TEXT NOT NULL, created INTEGER NOT NULL,
+                  attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL,
+                  delivered INTEGER, last_error TEXT);
+                CREATE INDEX alert_due ON alert(delivered, next_attempt);
+                """)
+        }
         return m
     }
 
@@ -163,7 +179,7 @@ public final class SQLiteStore: Store {
         }
     }
 
-    private func wrap<T>(_ body: () throws -> T) throws -> T {
+    func wrap<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let e as StoreError { throw e } catch { throw StoreError(path: path, Self.explain(error)) }
     }
 
@@ -212,6 +228,7 @@ public final class SQLiteStore: Store {
                                                   Self.list(e.originsUnaffected.map { String($0) }), Self.list(e.providersLost.map { String($0) }),
                                                   Self.list(e.peers), Self.list(e.collectors), e.flaps, e.dips, e.summary])
                 }
+                if let census = r.census { try Self.replaceCensus(census, in: db) }
                 Self.failpoint("hold-commit")
                 if let c = r.checkpoint {
                     try db.execute(sql: "DELETE FROM checkpoint_piece")
@@ -284,7 +301,7 @@ public final class SQLiteStore: Store {
     public func clear() throws {
         try wrap {
             try queue.write { db in
-                try db.execute(sql: "DELETE FROM file; DELETE FROM bin; DELETE FROM event; DELETE FROM checkpoint; DELETE FROM checkpoint_piece;")
+                try db.execute(sql: "DELETE FROM file; DELETE FROM bin; DELETE FROM event; DELETE FROM checkpoint; DELETE FROM checkpoint_piece; DELETE FROM census;")
             }
         }
     }

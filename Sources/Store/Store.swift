@@ -58,6 +58,9 @@ public struct IngestResult: Sendable {
     public var events: [Event]
     /// The state to resume from; nil keeps the stored one.
     public var checkpoint: Checkpoint?
+    /// The census of the routing state this ingest ends with, one row per country: replaces
+    /// the stored census; nil keeps it.
+    public var census: [StoredCensus]?
     public init(files: [IngestedFile], bins: [(series: SeriesID, bin: SeriesBin)], events: [Event], checkpoint: Checkpoint? = nil) {
         self.files = files
         self.bins = bins
@@ -121,6 +124,9 @@ public protocol Store {
     /// Whether any bin of this subject is stored.
     func hasSeries(_ subject: SeriesSubject) throws -> Bool
     func files() throws -> [IngestedFile]
+    /// The census of the latest routing state, one row per country, by country code.
+    func censuses() throws -> [StoredCensus]
+    func census(_ country: CountryCode) throws -> StoredCensus?
 }
 
 /// Store failures, with what the user can do about them.
