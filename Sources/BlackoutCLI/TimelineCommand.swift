@@ -1,5 +1,6 @@
 import ArgumentParser
 import MRT
+import MRTArchive
 import Outages
 import Pipeline
 import Registry
@@ -14,8 +15,10 @@ struct TimelineCommand: ParsableCommand {
             withdrawals, path_changes, flaps; full_feed_peers (0: a gap in the data, nothing is judged), \
             unstable_prefixes (flapped or changed path), peers and collectors counted; then the IPv6 figures with \
             _v6 (slash48s_v6: /48 equivalents). With --bin 1h the stored bins are merged: visible prefixes and address \
-            space are the hour's lowest (a dip stays visible), the counts are summed. --png draws the visible \
-            prefixes with outages shaded red and instability shaded yellow.
+            space are the hour's lowest (a dip stays visible), the counts are summed. --svg and --png draw the chart \
+            (the dashboard's): visible IPv4 prefixes, /24s and IPv6 prefixes in panels over a time axis in UTC, \
+            the subject's own outages shaded red and instability amber, bins with no data hatched. With a chart \
+            file and neither --json nor --csv, the table is not printed.
             """
     )
 
@@ -42,8 +45,14 @@ struct TimelineCommand: ParsableCommand {
     @Flag(help: "CSV with a header line.")
     var csv = false
 
-    @Option(help: ArgumentHelp("Also draw the series into this PNG file.", valueName: "file"))
+    @Option(help: ArgumentHelp("Draw the chart into this PNG file.", valueName: "file"))
     var png: String?
+
+    @Option(help: ArgumentHelp("Draw the chart into this SVG file.", valueName: "file"))
+    var svg: String?
+
+    /// The charts' size: three panels of about 110 pixels each.
+    static let chartWidth = 960, chartHeight = 480
 
     func validate() throws {
         if CountryCode(country.uppercased()) == nil { throw ValidationError("--country: expected a two-letter code such as KP.") }
@@ -86,11 +95,23 @@ struct TimelineCommand: ParsableCommand {
             print(SeriesRendering.json(rows, asn: asn), terminator: "")
         } else if csv {
             print(SeriesRendering.csv(rows, asn: asn), terminator: "")
-        } else if png == nil {
+        } else if png == nil && svg == nil {
             print(SeriesRendering.table(rows), terminator: "")
         }
-        if let png {
-            do { try TimelineChart(rows: rows, events: events).write(to: png) } catch { throw CLIError("\(png): \(error)") }
+        guard png != nil || svg != nil, let chart = TimelineChart.standard(subject: "\(subject)", rows: rows, events: events).first else {
+            return
+        }
+        if let svg { try write(Array(chart.svg(width: Self.chartWidth, height: Self.chartHeight).utf8), to: svg) }
+        if let png { try write(chart.png(width: Self.chartWidth, height: Self.chartHeight), to: png) }
+    }
+
+    private func write(_ bytes: [UInt8], to path: String) throws {
+        do {
+            let out = try OutputFile(path: path, compression: .none)
+            try bytes.withUnsafeBytes { try out.write($0) }
+            try out.close()
+        } catch {
+            throw CLIError("\(path): \(error)")
         }
     }
 }
