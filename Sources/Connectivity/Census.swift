@@ -5,7 +5,8 @@ import Registry
 /// The census of a routing table: per country, its networks, address space, origin
 /// ASes and international providers, as Dyn Research reported them.
 ///
-/// Feed it RIB elements (`add`), then `finish`. The rules:
+/// Feed it RIB elements (`add(_:)` of a `RouteElement`) or a table held in memory
+/// (`add(_:)` of `InternedRoutes`, e.g. the monitor's routing state), then `finish`. The rules:
 /// - which peers are full-feed and which prefixes count: `VisibilityRule` (`rule`), the
 ///   rule the monitor shares;
 /// - a prefix's country is that of the registry block holding its network address, and its
@@ -42,21 +43,24 @@ public final class CensusBuilder {
     /// read (and decompressed on the other core).
     private let loadRegistry: (UInt32) throws -> RegistryDatabase
     public private(set) var registry: RegistryDatabase?
-    private var walker: PathWalker?
+    var walker: PathWalker?
     private var peerIndex: [PeerKey: UInt16] = [:]
-    private(set) var peers: [PeerKey] = []
+    /// Peers with at least one route read: ids `0..<peerCount` in `routePeer`.
+    var peerCount = 0
+    /// Whether a table in memory was read (`add(_:)` of `InternedRoutes`): no element may follow.
+    var readInterned = false
     /// Slot of each prefix; not kept while prefixes arrive in ascending order (as one TDv2
     /// RIB lists them: none can repeat), and built at the first prefix out of order.
     private var prefixIndex: [Prefix: Int32] = [:]
     private var prefixesAscending = true
     private var prefixes: [Prefix] = []
     /// The registered country of each prefix (raw code, 0 for none).
-    private var prefixCountry: [UInt16] = []
+    private(set) var prefixCountry: [UInt16] = []
     // Routes in arrival order, as parallel arrays (no array per prefix).
-    private var routeSlot: [Int32] = []
-    private var routePeer: [UInt16] = []
+    var routeSlot: [Int32] = []
+    var routePeer: [UInt16] = []
     /// Index of the route's path walk in `walker`, -1 when the route has no AS path.
-    private var routeWalk: [Int32] = []
+    var routeWalk: [Int32] = []
     private var lastPrefix: Prefix?
     private var lastSlot: Int32 = 0
     private var lastPeerKey: PeerKey?
@@ -64,9 +68,9 @@ public final class CensusBuilder {
     private var lastAttributes: PathAttributes?
     private var lastAttributesCountry: UInt16 = 0
     private var lastWalk: Int32 = -1
-    /// The table's time: the first RIB entry's timestamp.
+    /// The table's time: the first RIB entry's timestamp (or the time given with the registry).
     public private(set) var timestamp: UInt32 = 0
-    public private(set) var routesRead = 0
+    public internal(set) var routesRead = 0
     /// How long the phases of `finish` took: grouping, full-feed peers, ordering by country, summing.
     public private(set) var phaseTimes: [Duration] = []
 
@@ -78,9 +82,19 @@ public final class CensusBuilder {
         routeWalk.reserveCapacity(1 << 20)
     }
 
+    /// A census of a table already read, with the registry for its time `time` (for a table
+    /// held in memory: `add(_:)` of `InternedRoutes`).
+    public convenience init(options: CensusOptions = CensusOptions(), registry: RegistryDatabase, time: UInt32) {
+        self.init(options: options) { _ in registry }
+        self.registry = registry
+        walker = PathWalker(registry: registry)
+        timestamp = time
+    }
+
     /// Adds one element; only RIB entries (R) count.
     public func add(_ e: RouteElement) throws {
         guard e.kind == .rib else { return }
+        precondition(!readInterned, "a census builder reads one table")
         if !options.peerASNs.isEmpty, !options.peerASNs.contains(e.peerASN) { return }
         if walker == nil {
             let db = try loadRegistry(e.timestamp)
@@ -95,10 +109,9 @@ public final class CensusBuilder {
         } else if let p = peerIndex[key] {
             peer = p
         } else {
-            guard peers.count < Int(UInt16.max) else { return }
-            peer = UInt16(peers.count)
+            guard let p = newPeer() else { return }
+            peer = p
             peerIndex[key] = peer
-            peers.append(key)
         }
         lastPeerKey = key
         lastPeer = peer
@@ -138,7 +151,14 @@ public final class CensusBuilder {
         routesRead += 1
     }
 
-    private func newSlot(_ prefix: Prefix) -> Int32 {
+    /// A new peer id; nil when there are as many as a route can name.
+    func newPeer() -> UInt16? {
+        guard peerCount < Int(UInt16.max) else { return nil }
+        peerCount += 1
+        return UInt16(peerCount - 1)
+    }
+
+    func newSlot(_ prefix: Prefix) -> Int32 {
         prefixes.append(prefix)
         prefixCountry.append(registry!.country(of: prefix)?.rawValue ?? 0)
         return Int32(prefixes.count - 1)
@@ -162,8 +182,8 @@ public final class CensusBuilder {
     /// Which peers are full-feed (`VisibilityRule.isFullFeed`), from each peer's count of
     /// distinct IPv4 prefixes.
     func fullFeedPeers(_ offsets: [Int], _ order: [Int32]) -> [Bool] {
-        var counts = [Int](repeating: 0, count: peers.count)
-        var seen = [Int](repeating: -1, count: peers.count)  // last prefix counted per peer
+        var counts = [Int](repeating: 0, count: peerCount)
+        var seen = [Int](repeating: -1, count: peerCount)  // last prefix counted per peer
         for i in prefixes.indices where !prefixes[i].isV6 {
             for k in offsets[i]..<offsets[i + 1] {
                 let p = Int(routePeer[Int(order[k])])
@@ -200,7 +220,7 @@ public final class CensusBuilder {
         let t2 = ContinuousClock.now
         let table = GroupedTable(prefixes: prefixes, offsets: offsets, order: order, routePeer: routePeer,
                                  routeWalk: routeWalk, fullFeed: fullFeed,
-                                 fullFeedCount: fullFeed.filter { $0 }.count, peerCount: peers.count,
+                                 fullFeedCount: fullFeed.filter { $0 }.count, peerCount: peerCount,
                                  rule: options.rule)
         // Prefix indexes by country (a counting sort on the raw country code).
         var countryOffsets = [Int](repeating: 0, count: Int(UInt16.max) + 2)
@@ -248,7 +268,7 @@ public final class CensusBuilder {
             .sorted { $0.prefixes != $1.prefixes ? $0.prefixes > $1.prefixes : $0.country < $1.country }
         let t4 = ContinuousClock.now
         phaseTimes = [t1 - t0, t2 - t1, t3 - t2, t4 - t3]
-        return Census(countries: reports, peers: peers.count, fullFeedPeers: fullFeedCount,
+        return Census(countries: reports, peers: peerCount, fullFeedPeers: fullFeedCount,
                       prefixes: prefixes.count, visiblePrefixes: visible, timestamp: timestamp)
     }
 }

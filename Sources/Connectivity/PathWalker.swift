@@ -67,8 +67,21 @@ final class PathWalker: @unchecked Sendable {  // written while reading, only re
         let key = ObjectIdentifier(attributes)
         if let w = memo[key] { return w }
         guard let endsInSet = attributes.flattenedPath(into: &buffer), !buffer.isEmpty else { return nil }
+        let (index, dependsOnCountry) = walk(buffer, endsInSet: endsInSet, country: country)
+        if !dependsOnCountry {
+            memo[key] = index
+            keep.append(attributes)
+        }
+        return index
+    }
+
+    /// The walk of a non-empty AS path `asns` (nearest AS first, the origin last), added to
+    /// `walks`; `dependsOnCountry` when the origin has no registered country, so that the
+    /// walk used the prefix's `country` and holds only for prefixes of that country.
+    func walk(_ asns: [UInt32], endsInSet: Bool, country: CountryCode) -> (walk: Int32, dependsOnCountry: Bool) {
+        precondition(!asns.isEmpty, "a walk needs an AS path")
         path.removeAll(keepingCapacity: true)
-        for a in buffer { path.append(id(a)) }
+        for a in asns { path.append(id(a)) }
         let origin = path[path.count - 1]
         let originCountry = countries[Int(origin)]
         var provider: Int32 = -1, frontier: Int32 = -1
@@ -82,12 +95,7 @@ final class PathWalker: @unchecked Sendable {  // written while reading, only re
         if provider >= 0 { isProvider[Int(provider)] = true }
         walks.append(Walk(origin: endsInSet ? -1 : origin, provider: provider, frontier: frontier,
                           poolStart: Int32(start), poolEnd: Int32(pool.count)))
-        let index = Int32(walks.count - 1)
         // The walk depends on the prefix's country only when the origin's is unknown.
-        if originCountry != 0 {
-            memo[key] = index
-            keep.append(attributes)
-        }
-        return index
+        return (Int32(walks.count - 1), originCountry == 0)
     }
 }

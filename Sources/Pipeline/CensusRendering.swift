@@ -16,25 +16,56 @@ import Registry
 public enum CensusRendering {
     // MARK: JSON
 
-    /// One country's report as a JSON object (no line end).
+    /// One country's report as a JSON object (no line end). Written straight into the sink
+    /// (numbers as digits, names escaped byte by byte): every save renders every country.
     public static func json(_ r: CountryReport, into s: ByteSink) {
         s.append("{\"country\":")
         s.append(jsonCountry(r.country))
-        s.append(",\"prefixes\":\(r.prefixes),\"slash24s\":\(number(r.slash24s)),")
-        s.append("\"ipv6_prefixes\":\(r.ipv6Prefixes),\"origin_asns\":[\(list(r.originASNs))],")
-        s.append("\"peers\":\(r.peers),\"providers\":[")
+        s.append(",\"prefixes\":")
+        s.appendDecimal(UInt64(r.prefixes))
+        s.append(",\"slash24s\":")
+        s.append(number(r.slash24s))
+        s.append(",\"ipv6_prefixes\":")
+        s.appendDecimal(UInt64(r.ipv6Prefixes))
+        s.append(",\"origin_asns\":[")
+        list(r.originASNs, into: s)
+        s.append("],\"peers\":")
+        s.appendDecimal(UInt64(r.peers))
+        s.append(",\"providers\":[")
         for (i, p) in r.providers.enumerated() {
             if i > 0 { s.append(",") }
-            s.append("{\"asn\":\(p.asn),\"name\":\(jsonString(p.name)),\"country\":\(jsonCountry(p.country)),")
-            s.append("\"prefixes\":\(p.prefixes),\"prefix_paths\":\(p.prefixPaths),")
-            s.append("\"address_share\":\(number(p.addressShare)),\"dependence\":\(number(p.dependence))}")
+            s.append("{\"asn\":")
+            s.appendDecimal(p.asn)
+            s.append(",\"name\":")
+            jsonString(p.name, into: s)
+            s.append(",\"country\":")
+            s.append(jsonCountry(p.country))
+            s.append(",\"prefixes\":")
+            s.appendDecimal(UInt64(p.prefixes))
+            s.append(",\"prefix_paths\":")
+            s.appendDecimal(UInt64(p.prefixPaths))
+            s.append(",\"address_share\":")
+            s.append(number(p.addressShare))
+            s.append(",\"dependence\":")
+            s.append(number(p.dependence))
+            s.append("}")
         }
-        s.append("],\"frontier_asns\":[\(list(r.frontierASNs))],\"risk\":\"\(r.risk.rawValue)\",")
-        s.append("\"origins\":[")
+        s.append("],\"frontier_asns\":[")
+        list(r.frontierASNs, into: s)
+        s.append("],\"risk\":\"")
+        s.append(r.risk.rawValue)
+        s.append("\",\"origins\":[")
         for (i, o) in r.origins.enumerated() {
             if i > 0 { s.append(",") }
-            s.append("{\"asn\":\(o.asn),\"name\":\(jsonString(o.name)),\"prefixes\":\(o.prefixes),")
-            s.append("\"providers\":[\(list(o.providers))]}")
+            s.append("{\"asn\":")
+            s.appendDecimal(o.asn)
+            s.append(",\"name\":")
+            jsonString(o.name, into: s)
+            s.append(",\"prefixes\":")
+            s.appendDecimal(UInt64(o.prefixes))
+            s.append(",\"providers\":[")
+            list(o.providers, into: s)
+            s.append("]}")
         }
         s.append("]}")
     }
@@ -152,10 +183,37 @@ public enum CensusRendering {
         return p == p.rounded() ? "\(Int(p))%" : "\(p)%"
     }
 
-    static func list(_ asns: [UInt32]) -> String { asns.map(String.init).joined(separator: ",") }
+    /// ASNs separated by commas, into `s`.
+    static func list(_ asns: [UInt32], into s: ByteSink) {
+        for (i, a) in asns.enumerated() {
+            if i > 0 { s.append(",") }
+            s.appendDecimal(a)
+        }
+    }
 
-    /// A JSON string, or `null` for nil.
-    static func jsonString(_ s: String?) -> String { s.map(EventRendering.string) ?? "null" }
+    /// A JSON string, or `null` for nil, into `sink`: the bytes `EventRendering.string` gives
+    /// (quote, backslash, line feed and tab escaped as such, other controls as `\u00XX`, the
+    /// rest as UTF-8), without building a string.
+    static func jsonString(_ s: String?, into sink: ByteSink) {
+        guard var s else { return sink.append("null") }
+        sink.append("\"")
+        s.withUTF8 { bytes in
+            var start = 0
+            for (i, b) in bytes.enumerated() where b < 0x20 || b == 0x22 || b == 0x5C {
+                if i > start { sink.append(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<i]))) }
+                start = i + 1
+                switch b {
+                case 0x22: sink.append("\\\"")
+                case 0x5C: sink.append("\\\\")
+                case 0x0A: sink.append("\\n")
+                case 0x09: sink.append("\\t")
+                default: sink.append("\\u00" + (b < 16 ? "0" : "") + String(b, radix: 16))
+                }
+            }
+            if bytes.count > start { sink.append(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start...]))) }
+        }
+        sink.append("\"")
+    }
 
     static func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
         let n = max(0, width - s.count)

@@ -49,6 +49,8 @@ public struct IngestReport: Sendable {
     public var restored: (bytes: Int, seconds: Double)?
     /// The checkpoint written (bytes, seconds to build it).
     public var checkpoint: (bytes: Int, seconds: Double) = (0, 0)
+    /// The census stored (countries, seconds to take it).
+    public var census: (countries: Int, seconds: Double) = (0, 0)
     public var seconds = 0.0
     /// Whether there was nothing to do.
     public var nothingToDo: Bool { ingested.isEmpty && failed.isEmpty }
@@ -169,20 +171,20 @@ public final class IngestPipeline {
 
         takeResults()
         // The checkpoint is written inside the save's transaction; this is the state's last
-        // use, so each table is released once written.
-        let checkpoint = session.checkpoint(releasingTables: true)
+        // use, so each table is released once written (after the census is taken).
+        let result = session.result(files: report.ingested, bins: [], events: events, releasingTables: true)
         report.bins = binCount
         report.events = events
         report.openEvents = monitor.events.count
         report.routes = monitor.state.routeCount
         report.stateBytes = monitor.stateBytes
         do {
-            try saver.finish(IngestResult(files: report.ingested, bins: [], events: events,
-                                          checkpoint: checkpoint))
+            try saver.finish(result)
         } catch {
             throw IngestError.store("\(error)")
         }
         report.checkpoint = session.lastCheckpoint
+        report.census = session.lastCensus
         report.seconds = elapsed(since: started)
         return report
     }

@@ -27,6 +27,8 @@ public final class IngestSession {
     public let restored: (bytes: Int, seconds: Double)?
     /// The last checkpoint built (bytes, seconds to build it).
     public private(set) var lastCheckpoint: (bytes: Int, seconds: Double) = (0, 0)
+    /// The last census taken (`result`): countries stored, seconds to take and render it.
+    public private(set) var lastCensus: (countries: Int, seconds: Double) = (0, 0)
 
     /// Restores the monitor from `store`; `onWarning` hears registry warnings (now and
     /// whenever the monitor loads the registry).
@@ -128,6 +130,21 @@ public final class IngestSession {
             return bytes
         }
         return Checkpoint(time: monitor.now, writer: writer)
+    }
+
+    /// What a save writes: `files`, `bins` and `events`, the state's checkpoint
+    /// (`checkpoint(releasingTables:)`) and the census of its routing state now
+    /// (`StateCensus`), which replaces the stored one (kept when the monitor has seen no
+    /// element yet). The census is taken here, once per save and before the checkpoint can
+    /// release the tables. Call `monitor.takeResults()` first.
+    public func result(files: [IngestedFile], bins: [(series: SeriesID, bin: SeriesBin)], events: [Event],
+                       releasingTables: Bool) -> IngestResult {
+        let clock = ContinuousClock.now
+        let census = StateCensus.rows(of: monitor)
+        lastCensus = (census?.count ?? 0, elapsed(since: clock))
+        var result = IngestResult(files: files, bins: bins, events: events, checkpoint: checkpoint(releasingTables: releasingTables))
+        result.census = census
+        return result
     }
 
     /// Loads the registry files of `directory` nearest a time (the monitor calls it with

@@ -217,9 +217,9 @@ public final class LiveSession {
     /// replayed, and the state, in one transaction; the tables stay in memory.
     public func checkpoint() throws(IngestError) {
         takeResults()
-        let checkpoint = session.checkpoint(releasingTables: false)
+        let result = session.result(files: pendingFiles, bins: pendingBins, events: pendingEvents, releasingTables: false)
         do {
-            try store.save(IngestResult(files: pendingFiles, bins: pendingBins, events: pendingEvents, checkpoint: checkpoint))
+            try store.save(result)
         } catch {
             throw IngestError.store("\(error)")
         }

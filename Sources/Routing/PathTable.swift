@@ -46,6 +46,20 @@ public struct PathTable {
         return out[...]
     }
 
+    /// Puts the ASNs of path `id` into `asns` (replacing its contents), in path order, and
+    /// returns whether the path ends in an AS_SET (no single origin). Empty for no AS path.
+    public func path(_ id: UInt32, into asns: inout [UInt32]) -> Bool {
+        asns.removeAll(keepingCapacity: true)
+        var k = keys[Int(id)]
+        guard k != Self.emptyKey else { return false }
+        while true {
+            asns.append(UInt32(truncatingIfNeeded: k >> 32))
+            let tail = k & 0xFFFF_FFFF
+            if tail < 2 { return tail == Self.endsInSet }
+            k = keys[Int(tail - 2)]
+        }
+    }
+
     /// The origin AS of path `id` (its last ASN; 0 when the path ends in an AS_SET or is empty).
     public func origin(_ id: UInt32) -> UInt32 {
         var k = keys[Int(id)]
