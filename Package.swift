@@ -97,8 +97,9 @@ let package = Package(
                                                         "BlackoutCLI", "TestSupport", "ScenarioSupport",
                                                         .product(name: "Hummingbird", package: "hummingbird"),
                                                         .product(name: "HummingbirdTesting", package: "hummingbird"),
-                                                        .product(name: "AsyncHTTPClient", package: "async-http-client")]),
-        .testTarget(name: "BlackoutTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "BlackoutCLI", "Registry", "Outages", "Store", "Pipeline", "Collectors", "TestSupport", "ScenarioSupport",
+                                                        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                        .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "BlackoutTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "BlackoutCLI", "Registry", "Outages", "Store", "Pipeline", "Collectors", "Alerts", "TestSupport", "ScenarioSupport",
                                                           .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

@@ -7,7 +7,8 @@ public struct Blackout: AsyncParsableCommand {
         abstract: "Read BGP routing archives (MRT) and watch countries' Internet connectivity.",
         version: "0.1.0",
         subcommands: [DumpCommand.self, CountriesCommand.self, CountryCommand.self, IngestCommand.self, EventsCommand.self,
-                      TimelineCommand.self, RegistryCommand.self, FetchCommand.self, WatchCommand.self, LiveCommand.self]
+                      TimelineCommand.self, RegistryCommand.self, FetchCommand.self, WatchCommand.self, LiveCommand.self,
+                      AlertsCommand.self, ServeCommand.self]
     )
     public init() {}
 }

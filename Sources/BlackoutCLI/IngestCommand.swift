@@ -16,7 +16,7 @@ struct DatabaseOption: ParsableArguments {
     }
 }
 
-struct IngestCommand: ParsableCommand {
+struct IngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
         abstract: "Replay RIB dumps and updates, build the per-country series and detect events into the database.",
@@ -32,6 +32,11 @@ struct IngestCommand: ParsableCommand {
             A run's results and state are written in one transaction at its end: an ingest killed at any moment \
             stores nothing, and running it again gives what one clean run gives. Files are recorded by content \
             hash: files stored already are skipped. Damaged records are counted, reported and skipped (exit 3).
+
+            With --webhook URL (or the configuration file's `webhooks`), each event that opens, deepens or \
+            closes is POSTed to the URL as JSON, queued in the database in the ingest's transaction and sent \
+            in the background, with retries; what is not delivered when the ingest ends is sent by the next \
+            run with webhooks (see `blackout alerts`).
 
             Example: blackout ingest --registry registry/ rib.20141222.0000.bz2 updates.20141222.00*.bz2
                      blackout ingest --registry registry/ updates.20141222.01*.bz2      (continues)
@@ -54,6 +59,8 @@ struct IngestCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress line and no per-record warnings.")
     var quiet = false
 
+    @OptionGroup var webhooks: WebhookArguments
+
     @Argument(help: "MRT files (plain, .gz, .bz2).")
     var files: [String]
 
@@ -61,11 +68,17 @@ struct IngestCommand: ParsableCommand {
         if files.isEmpty { throw ValidationError("Give at least one MRT file.") }
     }
 
-    func run() throws {
+    func run() async throws {
+        let store = try database.open()
+        // Deliveries left by earlier runs are sent too, even when there is nothing to ingest.
+        try await webhooks.run(store: store, db: database.db, quiet: quiet) { try ingest(into: store) }
+    }
+
+    private func ingest(into store: SQLiteStore) throws {
         var options = IngestOptions(registryDirectory: registry, collector: collector)
         options.detector = detection.detectorOptions
         options.fromScratch = fromScratch
-        let pipeline = IngestPipeline(store: try database.open(), options: options)
+        let pipeline = IngestPipeline(store: store, options: options)
         let quiet = quiet
         pipeline.onWarning = { if !quiet { StandardStreams.printError("blackout: warning: \($0)") } }
         let progress = Progress(enabled: !quiet && StandardStreams.stderrIsTerminal)

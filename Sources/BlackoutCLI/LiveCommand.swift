@@ -41,6 +41,9 @@ struct LiveCommand: AsyncParsableCommand {
             The collectors are --collector, or those of the --rib files. The detection rules are those of \
             `blackout ingest` and must match the stored state's.
 
+            With --webhook URL (or the configuration file's `webhooks`), each event that opens, deepens or \
+            closes is POSTed to the URL as JSON (see `blackout ingest`, `blackout alerts`).
+
             Example:
               blackout live --collector rrc21,rrc00
               blackout live --collector rrc21 --rib rrc21/2024.05/bview.20240501.0800.gz --registry registry/
@@ -99,6 +102,8 @@ struct LiveCommand: AsyncParsableCommand {
 
     @Flag(name: .shortAndLong, help: "Only events, warnings and errors: no connection and checkpoint lines.")
     var quiet = false
+
+    @OptionGroup var webhooks: WebhookArguments
 
     func validate() throws {
         _ = try subscribed()
@@ -172,11 +177,14 @@ struct LiveCommand: AsyncParsableCommand {
         let display = LiveDisplay(json: json, quiet: quiet, url: url)
         let files = rib.isEmpty ? try await latestArchives(try subscribed()) : rib
         let db = database.db
+        let alerting = try webhooks.alerting(quiet: quiet)
         let task = Task.detached { () async throws -> LiveReport in
             let store: SQLiteStore
             do { store = try SQLiteStore(path: db) } catch { throw CLIError("\(error)") }
-            let session = try LiveSession(store: store, options: options, onUpdate: display.show)
-            return try await session.run(files: files)
+            return try await alerting.run(store: store, db: db) {
+                let session = try LiveSession(store: store, options: options, onUpdate: display.show)
+                return try await session.run(files: files)
+            }
         }
         let signals = SignalWatch([SIGINT, SIGTERM]) { task.cancel() }
         defer { signals.stop() }

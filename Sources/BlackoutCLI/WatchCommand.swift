@@ -4,6 +4,7 @@ import Connectivity
 import MRT
 import Outages
 import Pipeline
+import Store
 import Registry
 import Synchronization
 
@@ -74,6 +75,9 @@ struct WatchCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress and no notes on missing files.")
     var quiet = false
 
+    /// The events of the countries and ASes watched are POSTed as they open, deepen and close.
+    @OptionGroup var webhooks: WebhookArguments
+
     /// Following: the clock starts at this time instead of now (for replaying a past day).
     @Option(name: .customLong("clock-start"), help: .hidden)
     var clockStart: String?
@@ -119,7 +123,8 @@ struct WatchCommand: AsyncParsableCommand {
         options.detector = detection.detectorOptions
         options.pollSeconds = poll
         options.maxPolls = polls
-        let job = WatchJob(store: try database.open(), options: options)
+        let store = try database.open()
+        let job = WatchJob(store: store, options: options)
         let quiet = quiet, json = json
         let display = DownloadDisplay(quiet: quiet)
         job.onFetch = { display.handle($0) }
@@ -130,22 +135,28 @@ struct WatchCommand: AsyncParsableCommand {
             progress.update(line: "ingesting: files \(p.filesDone)/\(p.files)  \(p.elements) elements  at \(utcMinute(p.reached)) UTC", since: started)
         }
         let report: WatchReport
+        let countries = Set(options.countries), asns = Set(options.asns)
+        let watched: @Sendable (Event) -> Bool = { e in
+            e.country.map(countries.contains) == true || e.asn.map(asns.contains) == true
+        }
         do {
-            if follow {
-                if let s = clockStart.flatMap(TimeArgument.parse) {
-                    let speed = clockSpeed
-                    let real = ContinuousClock.now
-                    job.clock = { s &+ UInt32(elapsed(since: real) * speed) }
+            report = try await webhooks.run(store: store, db: database.db, quiet: quiet, accepts: watched) { () async throws -> WatchReport in
+                if follow {
+                    if let s = clockStart.flatMap(TimeArgument.parse) {
+                        let speed = clockSpeed
+                        let real = ContinuousClock.now
+                        job.clock = { s &+ UInt32(elapsed(since: real) * speed) }
+                    }
+                    job.onEvent = { e, closed in
+                        progress.clear()
+                        StandardStreams.printLine(json ? EventRendering.json(e) : "\(closed ? "closed" : "opened"): \(e.summary)")
+                    }
+                    let stop: @Sendable () -> Bool = { interrupted.load(ordering: .relaxed) }
+                    installInterruptHandler()
+                    return try await job.follow(until: stop)
+                } else {
+                    return try await job.run()
                 }
-                job.onEvent = { e, closed in
-                    progress.clear()
-                    StandardStreams.printLine(json ? EventRendering.json(e) : "\(closed ? "closed" : "opened"): \(e.summary)")
-                }
-                let stop: @Sendable () -> Bool = { interrupted.load(ordering: .relaxed) }
-                installInterruptHandler()
-                report = try await job.follow(until: stop)
-            } else {
-                report = try await job.run()
             }
         } catch {
             display.finish()

@@ -11,9 +11,19 @@ import Registry
 /// rolls back). A database written by a newer Blackout (migrations this build does not
 /// know) is refused rather than misread; a database locked by another process is waited
 /// for a few seconds, then reported.
+///
+/// The database is kept in write-ahead-log mode (set persistently when it is opened), so
+/// that readers in other processes (`blackout serve`, see `init(readingAt:)`) read the last
+/// committed state while an ingest writes, and are never blocked by it.
 public final class SQLiteStore: Store {
     public let path: String
-    let queue: DatabaseQueue
+    /// Webhooks to queue deliveries for, in each save's transaction, when events open,
+    /// deepen or close (SQLiteStore+Alerts.swift); nil queues none.
+    public var webhooks: WebhookPlan?
+    /// A `DatabaseQueue` for the commands; a read-only `DatabasePool` for the server.
+    let queue: any DatabaseWriter
+    /// The read-only store's connection that watches for commits (`generation()`).
+    let watcher: DatabaseQueue?
 
     /// The default database: `$XDG_DATA_HOME/blackout/blackout.sqlite`, else
     /// `~/.local/share/blackout/blackout.sqlite`.
@@ -135,11 +145,13 @@ public final class SQLiteStore: Store {
                   slash24s REAL NOT NULL, ipv6_prefixes INTEGER NOT NULL, origins INTEGER NOT NULL,
                   providers INTEGER NOT NULL, risk TEXT NOT NULL, json TEXT NOT NULL) WITHOUT ROWID;
                 CREATE TABLE alert (
-                  id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL, event_key TEXT NOT NULL,
-                  change TEXT NOT NULL, payload TEXT NOT NULL, created INTEGER NOT NULL,
-                  attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL,
-                  delivered INTEGER, last_error TEXT);
-                CREATE INDEX alert_due ON alert(delivered, next_attempt);
+                  id INTEGER PRIMARY KEY AUTOINCREMENT, delivery TEXT NOT NULL, url TEXT NOT NULL,
+                  event_key TEXT NOT NULL, change TEXT NOT NULL, severity TEXT NOT NULL, fraction_lost REAL NOT NULL,
+                  payload TEXT NOT NULL, created REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+                  next_attempt REAL NOT NULL, delivered REAL, gave_up REAL, last_error TEXT,
+                  UNIQUE (url, delivery));
+                CREATE INDEX alert_due ON alert(delivered, gave_up, next_attempt);
+                CREATE INDEX alert_event ON alert(event_key);
                 """)
         }
         return m
@@ -152,18 +164,28 @@ public final class SQLiteStore: Store {
         if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         var config = Configuration()
         config.busyMode = .timeout(5)
+        watcher = nil
         do {
-            queue = try DatabaseQueue(path: path, configuration: config)
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            self.queue = queue
             let migrator = Self.migrator
             if try queue.read({ try migrator.hasBeenSuperseded($0) }) {
-                throw StoreError(path: path, "written by a newer version of blackout (unknown migrations); upgrade blackout to read it")
+                throw Self.newerVersion(path)
             }
             try migrator.migrate(queue)
+            // Persistent: every later connection, in any process, finds the database in WAL mode.
+            if try queue.inDatabase({ try String.fetchOne($0, sql: "PRAGMA journal_mode") })?.lowercased() != "wal" {
+                _ = try queue.inDatabase { try String.fetchOne($0, sql: "PRAGMA journal_mode = WAL") }
+            }
         } catch let e as StoreError {
             throw e
         } catch {
-            throw StoreError(path: path, Self.explain(error))
+            throw Self.storeError(path, error)
         }
+    }
+
+    static func newerVersion(_ path: String) -> StoreError {
+        StoreError(path: path, "written by a newer version of blackout (unknown migrations); upgrade blackout to read it")
     }
 
     static func explain(_ error: Error) -> String {
@@ -179,8 +201,22 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// A reader's store (`init(readingAt:)`).
+    init(path: String, reader: any DatabaseWriter, watcher: DatabaseQueue) {
+        self.path = path
+        self.queue = reader
+        self.watcher = watcher
+    }
+
     func wrap<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let e as StoreError { throw e } catch { throw StoreError(path: path, Self.explain(error)) }
+        do { return try body() } catch let e as StoreError { throw e } catch { throw Self.storeError(path, error) }
+    }
+
+    /// A database failure as a store error, marked `busy` when another process holds the database.
+    static func storeError(_ path: String, _ error: Error) -> StoreError {
+        var e = StoreError(path: path, explain(error))
+        if let d = error as? DatabaseError, d.resultCode == .SQLITE_BUSY || d.resultCode == .SQLITE_LOCKED { e.busy = true }
+        return e
     }
 
     public func knownFiles(_ hashes: [String]) throws -> Set<String> {
@@ -197,6 +233,7 @@ public final class SQLiteStore: Store {
     }
 
     public func save(streaming bins: () -> [(series: SeriesID, bin: SeriesBin)]?, then rest: () throws -> IngestResult) throws {
+        let webhooks = webhooks
         try wrap {
             try queue.write { db in
                 let bin = try BinInserter(db)
@@ -221,6 +258,8 @@ public final class SQLiteStore: Store {
                     flaps = excluded.flaps, dips = excluded.dips, summary = excluded.summary
                     """)
                 for e in r.events {
+                    // Webhook deliveries, decided against the stored version before it is replaced.
+                    if let plan = webhooks { try Self.queueAlerts(for: e, plan: plan, in: db, path: path) }
                     try event.execute(arguments: [e.key, e.country?.description, e.asn.map { Int($0) }, e.family.rawValue,
                                                   e.kind.rawValue, e.severity.rawValue, Int(e.start), e.end.map { Int($0) },
                                                   Int(e.lastSeen), e.fractionLost, e.baseline,
@@ -285,7 +324,7 @@ public final class SQLiteStore: Store {
                                 [UInt8](try RowReader(row: row, table: "checkpoint_piece", id: n, path: path).blob("bytes"))
                             }
                         }
-                    } catch let e as StoreError { throw e } catch { throw StoreError(path: path, Self.explain(error)) }
+                    } catch let e as StoreError { throw e } catch { throw Self.storeError(path, error) }
                 }
                 return c
             }
@@ -322,43 +361,12 @@ public final class SQLiteStore: Store {
     static func unlist(_ text: String) -> [String] { text.isEmpty ? [] : text.split(separator: "\t").map(String.init) }
 
     public func events(_ q: EventQuery) throws -> [Event] {
-        var conditions: [String] = []
-        var arguments: [(any DatabaseValueConvertible)?] = []
-        if let c = q.country { conditions.append("country = ?"); arguments.append(c.description) }
-        if let a = q.asn { conditions.append("asn = ?"); arguments.append(Int(a)) }
-        if let k = q.kind { conditions.append("kind = ?"); arguments.append(k.rawValue) }
-        if let f = q.family { conditions.append("family = ?"); arguments.append(f.rawValue) }
-        // Events overlapping [from, to).
-        if let f = q.from { conditions.append("(\"end\" IS NULL OR \"end\" > ?)"); arguments.append(Int(f)) }
-        if let t = q.to { conditions.append("start < ?"); arguments.append(Int(t)) }
+        let (conditions, arguments) = Self.conditions(q)
         let sql = "SELECT * FROM event" + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
             + " ORDER BY start, asn IS NOT NULL, country, asn, family, kind"
         return try wrap {
             try queue.read { db in
-                try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
-                    let r = RowReader(row: row, table: "event", id: row["id"] as Int? ?? -1, path: path)
-                    let country: CountryCode?
-                    if let text = try r.optionalText("country") {
-                        guard let cc = CountryCode(text) else { throw r.error("country", "not a country code: \(text)") }
-                        country = cc
-                    } else {
-                        country = nil
-                    }
-                    guard let kind = Event.Kind(rawValue: try r.text("kind")) else { throw r.error("kind", "unknown kind") }
-                    guard let severity = Event.Severity(rawValue: try r.text("severity")) else { throw r.error("severity", "unknown severity") }
-                    guard let family = Family(rawValue: try r.text("family")) else { throw r.error("family", "unknown family") }
-                    return Event(country: country, asn: try r.optionalASN("asn"), family: family, kind: kind, severity: severity,
-                                 start: try r.time("start"), end: try r.optionalTime("end"), lastSeen: try r.time("last_seen"),
-                                 fractionLost: try r.double("fraction_lost"), baseline: try r.double("baseline"),
-                                 prefixesLost: try Self.unlist(r.text("prefixes_lost")).map { text in
-                                     guard let p = Prefix(text) else { throw r.error("prefixes_lost", "not a prefix: \(text)") }
-                                     return p
-                                 },
-                                 originsAffected: try r.asns("origins_affected"), originsUnaffected: try r.asns("origins_unaffected"),
-                                 providersLost: try r.asns("providers_lost"), peers: Self.unlist(try r.text("peers")),
-                                 collectors: Self.unlist(try r.text("collectors")), flaps: try r.count("flaps"),
-                                 dips: try r.count("dips"), summary: try r.text("summary"))
-                }
+                try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(event)
             }
         }
     }

@@ -127,12 +127,47 @@ public protocol Store {
     /// The census of the latest routing state, one row per country, by country code.
     func censuses() throws -> [StoredCensus]
     func census(_ country: CountryCode) throws -> StoredCensus?
+
+    // Reads for the HTTP API (SQLiteStore+Queries.swift).
+    /// Events matching `query`, newest start first (then newest id), after `cursor`, at most `limit`.
+    func events(_ query: EventQuery, after cursor: EventCursor?, limit: Int) throws -> [StoredEvent]
+    /// Ongoing events per country (those of its origin ASes included).
+    func openEventCounts() throws -> [CountryCode: Int]
+    /// The time of a series' latest stored bin.
+    func latestBinTime(_ id: SeriesID) throws -> UInt32?
+    /// Files, elements, events and the stored state, counted.
+    func totals() throws -> StoreTotals
+    /// A number that changes whenever another connection commits to the store: what a reader
+    /// compares to know that what it cached is stale.
+    func generation() throws -> Int
+
+    // MARK: Webhook deliveries (alerts; SQLiteStore+Alerts.swift). Queued by `save` in its
+    // transaction (SQLiteStore.webhooks); sent by the Alerts module's dispatcher. Unix seconds.
+
+    /// Makes every undelivered delivery due at `now`, those given up included; returns how many.
+    func retryAlerts(now: UInt32) throws -> Int
+    /// Deliveries not tried yet; delivered; not delivered after a failed attempt (retrying or given up).
+    func alertCounts() throws -> (pending: Int, delivered: Int, failing: Int)
+    /// Undelivered deliveries due at `now` (not given up), oldest first, at most `limit`; of one
+    /// event and URL only the oldest undelivered, so that changes are sent in order.
+    func dueAlerts(now: Double, limit: Int) throws -> [AlertDelivery]
+    /// The earliest time one of those is due, if any.
+    func nextAlertTime() throws -> Double?
+    /// How many are neither delivered nor given up.
+    func undeliveredAlerts() throws -> Int
+    func markAlertDelivered(row: Int64, at time: Double) throws
+    /// Counts a failed attempt and keeps `error`; due again at `retryAt`, or given up when nil.
+    func markAlertFailed(row: Int64, at time: Double, error: String, retryAt: Double?) throws
+    /// The newest deliveries first, at most `limit`.
+    func alertDeliveries(limit: Int) throws -> [AlertDelivery]
 }
 
 /// Store failures, with what the user can do about them.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var message: String
+    /// The database is busy or locked by another process: trying again later may succeed.
+    public var busy = false
     public init(path: String, _ message: String) {
         self.path = path
         self.message = message

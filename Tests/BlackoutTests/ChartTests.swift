@@ -250,35 +250,6 @@ struct ChartTests {
         #expect(line.filter { $0 == "M" }.count == 2, "the line breaks at the gap")
         #expect(svg.all { $0.classes == ["legend"] }.first?.all { $0.name == "text" }.last?.text == "no data")
     }
-
-    /// A day of 5-minute bins renders in well under 5 ms per SVG in a release build; this
-    /// debug build is held to 25 ms for the SVG and 60 ms for the PNG (median of 9, in the
-    /// thread's CPU time, so that other processes on the machine do not count).
-    @Test func aDayRendersFast() throws {
-        let store = try SQLiteStore(path: try Self.store.get())
-        let subject = SeriesSubject.country(CountryCode("US")!)
-        let times = try store.binTimes(from: nil, to: nil).prefix(288)
-        let rows = SeriesRendering.rows(times: Array(times), ipv4: try store.bins(SeriesID(subject, .ipv4), from: nil, to: nil),
-                                        ipv6: try store.bins(SeriesID(subject, .ipv6), from: nil, to: nil), carryOver: false)
-        #expect(rows.count == 288)
-        func median(_ body: () -> Void) -> Double {
-            (0..<9).map { _ in
-                func cpu() -> Double {
-                    var t = timespec()
-                    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-                    return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
-                }
-                let t0 = cpu()
-                body()
-                return cpu() - t0
-            }.sorted()[4]
-        }
-        var size = 0
-        let svg = median { size = TimelineChart.standard(subject: "US", rows: rows, events: []).first!.svg().utf8.count }
-        let png = median { size += TimelineChart.standard(subject: "US", rows: rows, events: []).first!.png().count }
-        print("a day of 5-minute bins: SVG \(svg) ms, PNG \(png) ms (\(size) bytes)")
-        #expect(svg < 25 && png < 60, "SVG \(svg) ms, PNG \(png) ms")
-    }
 }
 
 /// An element of a parsed XML document: enough DOM for the tests.
