@@ -23,17 +23,48 @@ extension API {
     }
 
     private func timeline(_ subject: SeriesSubject, _ q: QueryParameters) throws -> Response {
-        let bin = try q.string("bin").map(TimelineBin.parse) ?? .fiveMinutes
-        let (from, to) = try q.period()
-        if let from, let to, (to - from) / bin.seconds > Self.maxPoints {
-            throw APIError.badRequest("the range from \(EventRendering.iso(from)) to \(EventRendering.iso(to)) holds more than "
-                                      + "\(Self.maxPoints) bins of \(bin.rawValue); ask for a shorter range or a wider bin")
-        }
-        let key = "timeline \(subject) \(bin.seconds) \(from.map(String.init) ?? "-") \(to.map(String.init) ?? "-")"
-        return JSONResponse.make(try store.cached(key) { try timelineJSON(subject, bin: bin.seconds, from: from, to: to) })
+        let (bin, from, to) = try Self.timelineQuery(q)
+        let key = "timeline \(subject) \(bin) \(from.map(String.init) ?? "-") \(to.map(String.init) ?? "-")"
+        return JSONResponse.make(try store.cached(key) {
+            let t = try Self.timeline(subject, bin: bin, from: from, to: to, store: store)
+            let name: String
+            switch subject {
+            case .country(let cc): name = "\"country\":\"\(cc)\""
+            case .asn(let asn): name = "\"asn\":\(asn)"
+            }
+            var out = "{\(name),\"bin\":\(bin),\"from\":\(JSONResponse.time(t.start)),\"to\":\(JSONResponse.time(t.end)),\"points\":["
+            out.reserveCapacity(t.rows.count * 330 + 1000)
+            for (i, r) in t.rows.enumerated() {
+                if i > 0 { out += ",\n" }
+                out += Self.point(r)
+            }
+            return out + "],\"events\":\(Self.json(t.events))}"
+        })
     }
 
-    private func timelineJSON(_ subject: SeriesSubject, bin: UInt32, from: UInt32?, to: UInt32?) throws -> String {
+    /// A timeline's `bin`, `from` and `to` parameters, checked: a range of more than
+    /// `maxPoints` bins is a 400. Shared by the timeline and chart routes.
+    static func timelineQuery(_ q: QueryParameters) throws -> (bin: UInt32, from: UInt32?, to: UInt32?) {
+        let bin = try q.string("bin").map(TimelineBin.parse) ?? .fiveMinutes
+        let (from, to) = try q.period()
+        if let from, let to, (to - from) / bin.seconds > maxPoints {
+            throw APIError.badRequest("the range from \(EventRendering.iso(from)) to \(EventRendering.iso(to)) holds more than "
+                                      + "\(maxPoints) bins of \(bin.rawValue); ask for a shorter range or a wider bin")
+        }
+        return (bin.seconds, from, to)
+    }
+
+    /// What a timeline shows: the range [start, end) aligned to whole bins (by default the
+    /// last day of stored data), the rows in it and the subject's own events, newest first.
+    struct Timeline {
+        var start: UInt32
+        var end: UInt32
+        var rows: [TimelineRow]
+        var events: [StoredEvent]
+    }
+
+    /// The one selection of a timeline, for the timeline route and the chart.
+    static func timeline(_ subject: SeriesSubject, bin: UInt32, from: UInt32?, to: UInt32?, store: APIStore) throws -> Timeline {
         let s = store.store
         let latest: UInt32?
         var times: [UInt32]?
@@ -46,10 +77,9 @@ extension API {
             times = try store.allBinTimes()
         }
         guard let latest else { throw APIError.notFound("no data for \(subject) in the store (no bins stored for it)") }
-        // The range, aligned to whole bins: by default the last day of stored data.
         let b = Int(bin)
-        var endTime = to.map(Int.init) ?? from.map { Int($0) + Int(Self.defaultRange) } ?? Int(latest) + Int(Self.storedBin)
-        let startTime = (from.map(Int.init) ?? max(0, endTime - Int(Self.defaultRange))) / b * b
+        var endTime = to.map(Int.init) ?? from.map { Int($0) + Int(defaultRange) } ?? Int(latest) + Int(storedBin)
+        let startTime = (from.map(Int.init) ?? max(0, endTime - Int(defaultRange))) / b * b
         endTime = min((endTime + b - 1) / b * b, Int(UInt32.max))
         let start = UInt32(startTime), end = UInt32(endTime)
         let v4 = try s.bins(SeriesID(subject, .ipv4), from: start, to: end)
@@ -57,7 +87,7 @@ extension API {
         // A country's rows are its own bins; an AS's lie on the stored grid.
         let grid = times.map { t in t.filter { $0 >= start && $0 < end } } ?? Array(Set(v4.map(\.time) + v6.map(\.time))).sorted()
         var rows = SeriesRendering.rows(times: grid, ipv4: v4, ipv6: v6, carryOver: times != nil)
-        if bin != Self.storedBin { rows = SeriesRendering.merge(rows, width: bin) }
+        if bin != storedBin { rows = SeriesRendering.merge(rows, width: bin) }
         let events: [StoredEvent]
         switch subject {
         case .country(let cc):
@@ -65,18 +95,7 @@ extension API {
         case .asn(let asn):
             events = try s.events(EventQuery(asn: asn, from: start, to: end), after: nil, limit: 1000)
         }
-        let name: String
-        switch subject {
-        case .country(let cc): name = "\"country\":\"\(cc)\""
-        case .asn(let asn): name = "\"asn\":\(asn)"
-        }
-        var out = "{\(name),\"bin\":\(bin),\"from\":\(JSONResponse.time(start)),\"to\":\(JSONResponse.time(end)),\"points\":["
-        out.reserveCapacity(rows.count * 330 + 1000)
-        for (i, r) in rows.enumerated() {
-            if i > 0 { out += ",\n" }
-            out += Self.point(r)
-        }
-        return out + "],\"events\":\(Self.json(events.reversed()))}"
+        return Timeline(start: start, end: end, rows: rows, events: events.reversed())
     }
 
     /// One point: the IPv4 figures under the names, IPv6 with a 6.
