@@ -129,7 +129,9 @@ public final class IngestSession {
             lastCheckpoint = (tables + bytes.count, elapsed(since: clock))
             return bytes
         }
-        return Checkpoint(time: monitor.now, writer: writer)
+        var c = Checkpoint(time: monitor.now, writer: writer)
+        c.routes = monitor.state.routeCount  // counted before the writer can release the tables
+        return c
     }
 
     /// What a save writes: `files`, `bins` and `events`, the state's checkpoint

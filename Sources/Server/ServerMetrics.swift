@@ -53,7 +53,8 @@ public final class ServerMetrics: @unchecked Sendable {
             ("blackout_store_census_time_seconds", "Unix time of the stored census's routing state (0: none)", Double(t.censusTime ?? 0)),
             ("blackout_store_latest_data_seconds", "Unix time of the latest element the stored state has seen (0: none)",
              Double(t.latestData ?? 0)),
-            ("blackout_store_state_bytes", "Bytes of the stored routing state (the routes held, as checkpointed)", Double(t.stateBytes)),
+            ("blackout_store_state_bytes", "Bytes of the stored routing state (as checkpointed)", Double(t.stateBytes)),
+            ("blackout_store_routes", "Routes held in the stored routing state, every peer's table", Double(t.routes ?? 0)),
         ]
         for (name, help, value) in gauges { registry.makeGauge(name: name, help: help).set(value) }
         let alerts = try store.alertCounts()

@@ -136,13 +136,14 @@ extension SQLiteStore {
                       (SELECT COUNT(*) FROM event) AS events, (SELECT COUNT(*) FROM event WHERE "end" IS NULL) AS open_events,
                       (SELECT MAX(time) FROM census) AS census_time, (SELECT time FROM checkpoint WHERE id = 1) AS checkpoint_time,
                       (SELECT COALESCE(SUM(length(bytes)), 0) FROM checkpoint_piece) AS state_bytes,
+                      (SELECT routes FROM checkpoint WHERE id = 1) AS routes,
                       (SELECT COUNT(*) FROM census) AS countries
                     """) else { throw StoreError(path: path, "cannot read the totals") }
                 let r = RowReader(row: row, table: "file, event, census, checkpoint", id: -1, path: path)
                 return StoreTotals(files: try r.count("files"), elements: try r.count("elements"), events: try r.count("events"),
                                    openEvents: try r.count("open_events"), censusCountries: try r.count("countries"),
                                    censusTime: try r.optionalTime("census_time"), checkpointTime: try r.optionalTime("checkpoint_time"),
-                                   stateBytes: try r.count("state_bytes"))
+                                   stateBytes: try r.count("state_bytes"), routes: try r.optionalInt("routes"))
             }
         }
     }
@@ -194,8 +195,10 @@ public struct StoreTotals: Sendable, Equatable {
     public var checkpointTime: UInt32?
     /// The bytes of the stored routing state (the checkpoint's pieces).
     public var stateBytes: Int
+    /// The routes the stored state holds (every peer's table); nil for a state saved before v6.
+    public var routes: Int?
     public init(files: Int, elements: Int, events: Int, openEvents: Int, censusCountries: Int, censusTime: UInt32?,
-                checkpointTime: UInt32?, stateBytes: Int) {
+                checkpointTime: UInt32?, stateBytes: Int, routes: Int? = nil) {
         self.files = files
         self.elements = elements
         self.events = events
@@ -204,6 +207,7 @@ public struct StoreTotals: Sendable, Equatable {
         self.censusTime = censusTime
         self.checkpointTime = checkpointTime
         self.stateBytes = stateBytes
+        self.routes = routes
     }
     /// The latest time the stored data reaches: the state's, else the census's.
     public var latestData: UInt32? { checkpointTime ?? censusTime }

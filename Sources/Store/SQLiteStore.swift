@@ -154,6 +154,9 @@ public final class SQLiteStore: Store {
                 CREATE INDEX alert_event ON alert(event_key);
                 """)
         }
+        m.registerMigration("v6: the routes the checkpointed state holds") { db in
+            try db.execute(sql: "ALTER TABLE checkpoint ADD COLUMN routes INTEGER")
+        }
         return m
     }
 
@@ -289,7 +292,8 @@ public final class SQLiteStore: Store {
                             at = end
                         }
                     }
-                    try db.execute(sql: "INSERT OR REPLACE INTO checkpoint VALUES (1, ?, ?)", arguments: [Int(c.time), Data()])
+                    try db.execute(sql: "INSERT OR REPLACE INTO checkpoint (id, time, bytes, routes) VALUES (1, ?, ?, ?)",
+                                   arguments: [Int(c.time), Data(), c.routes])
                 }
             }
         }

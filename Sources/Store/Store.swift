@@ -25,6 +25,8 @@ public struct Checkpoint: Sendable {
     /// Time of the latest element the state has seen.
     public var time: UInt32
     public var bytes: [UInt8]
+    /// Routes the state holds (every peer's table), for /metrics; nil when not known.
+    public var routes: Int?
     /// When saving: writes the pieces to `emit`, then returns the bytes (which may refer to
     /// the pieces), instead of `bytes`. Called inside the save's transaction.
     public var writer: CheckpointWriter?

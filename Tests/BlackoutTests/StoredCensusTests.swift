@@ -74,6 +74,9 @@ struct StoredCensusTests {
             let stored = try #require(try store.census(CountryCode(cc)!), "no stored census of \(cc)")
             #expect(stored.json + "\n" == printed.stdout, "\(cc)")
         }
+        // The routes the state holds (for /metrics): every RIB entry, as `dump --count` counts them.
+        let count = try CLI.run(["dump", "--count", Self.rib])
+        #expect(try store.totals().routes.map(String.init) == count.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         let kp = try #require(try store.census(CountryCode("KP")!))
         #expect(kp.prefixes == 4 && kp.slash24s == 4 && kp.ipv6Prefixes == 0 && kp.origins == 1 && kp.providers == 1 && kp.risk == "severe")
         #expect(try store.census(CountryCode("SY")!)?.prefixes == 93)

@@ -79,6 +79,7 @@ struct APIDocumentTests {
             #expect(value("blackout_store_events") == Double(totals.events) && totals.events > 0)
             #expect(value("blackout_store_census_time_seconds") == Double(totals.censusTime ?? 0) && totals.censusTime != nil)
             #expect(value("blackout_store_state_bytes") == Double(totals.stateBytes) && totals.stateBytes > 0)
+            #expect(value("blackout_store_routes") == Double(totals.routes ?? -1) && (totals.routes ?? 0) > 0)
             #expect(value(#"blackout_alerts{state="pending"}"#) == 0)
         }
     }
