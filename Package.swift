@@ -10,6 +10,8 @@ import PackageDescription
 //   Routing     every peer's table over time, replay of files in time order.    -> MRT, MRTArchive
 //   Outages     series per country and origin AS, outage and instability detection. -> MRT, Registry, Connectivity, Routing
 //   Store       results in SQLite (GRDB) behind a Store protocol.               -> Outages, GRDB
+//   StorePostgres  the same protocol over PostgreSQL (postgres-nio), and the work queue of `blackout worker`.
+//                                                  -> Outages, Store, PostgresNIO
 //   Collectors  the public sources: collector catalog and archive layouts, RIR statistics by date,
 //               downloads with a cache (async-http-client), RIS Live (WebSocket). -> MRT, MRTArchive, Registry, Routing
 //   Pipeline    what the CLI and a server share: the ingest pipeline, renderings (text, JSON, CSV, PNG).
@@ -40,6 +42,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -55,6 +59,12 @@ let package = Package(
         .target(name: "Outages", dependencies: ["MRT", "Registry", "Connectivity", "Routing"], swiftSettings: hotPath),
         .target(name: "Store", dependencies: ["MRT", "MRTArchive", "Registry", "Outages", .product(name: "GRDB", package: "GRDB.swift"),
                                              .product(name: "GRDBSQLite", package: "GRDB.swift")]),
+        .target(name: "StorePostgres", dependencies: ["MRT", "Registry", "Outages", "Store",
+                                                     .product(name: "PostgresNIO", package: "postgres-nio"),
+                                                     .product(name: "NIOCore", package: "swift-nio"),
+                                                     .product(name: "NIOPosix", package: "swift-nio"),
+                                                     .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                                                     .product(name: "Logging", package: "swift-log")]),
         .target(name: "Collectors", dependencies: ["MRT", "MRTArchive", "Registry", "Routing",
                                                   .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                   .product(name: "WSClient", package: "swift-websocket"),
@@ -62,7 +72,7 @@ let package = Package(
                                                   .product(name: "NIOPosix", package: "swift-nio"),
                                                   .product(name: "NIOHTTP1", package: "swift-nio"),
                                                   .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Pipeline", dependencies: ["MRT", "MRTArchive", "CZlib", "Registry", "Connectivity", "Routing", "Outages", "Store", "Collectors"], path: "Sources/Pipeline"),
+        .target(name: "Pipeline", dependencies: ["MRT", "MRTArchive", "CZlib", "Registry", "Connectivity", "Routing", "Outages", "Store", "StorePostgres", "Collectors"], path: "Sources/Pipeline"),
         .target(name: "Alerts", dependencies: ["Outages", "Store",
                                               .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                               .product(name: "NIOCore", package: "swift-nio"),

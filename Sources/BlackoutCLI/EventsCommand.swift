@@ -60,10 +60,10 @@ struct EventsCommand: ParsableCommand {
             // No events for a country or AS the database holds nothing about is a mistake
             // (a typo, another database), not a quiet period.
             if events.isEmpty, let cc = query.country, try !store.hasSeries(.country(cc)) {
-                throw CLIError("no data for \(cc) in \(database.db) (no bins stored for it; ingest data first)")
+                throw CLIError("no data for \(cc) in \(database.shown) (no bins stored for it; ingest data first)")
             }
             if events.isEmpty, let asn, try !store.hasSeries(.asn(asn)) {
-                throw CLIError("no data for AS\(asn) in \(database.db) (not an origin in the ingested data)")
+                throw CLIError("no data for AS\(asn) in \(database.shown) (not an origin in the ingested data)")
             }
         } catch let e as CLIError {
             throw e

@@ -6,14 +6,19 @@ import Pipeline
 import Registry
 import Store
 
-/// `--db PATH`, shared by the commands that read or write the store.
+/// `--db PATH|URL`, shared by the commands that read or write the store.
 struct DatabaseOption: ParsableArguments {
-    @Option(help: ArgumentHelp("The SQLite database.", valueName: "path"))
-    var db: String = SQLiteStore.defaultPath
+    @Option(help: ArgumentHelp("The store: a SQLite database file, or a PostgreSQL URL "
+                               + "postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?sslmode=require] (the password may be in PGPASSWORD).",
+                               valueName: "path|url"))
+    var db: String = StoreLocation.defaultLocation
 
-    func open() throws -> SQLiteStore {
-        do { return try SQLiteStore(path: db) } catch { throw CLIError("\(error)") }
+    func open() throws -> any Store {
+        do { return try StoreLocation.open(db) } catch { throw CLIError("\(error)") }
     }
+
+    /// The store as messages name it (a URL without its password).
+    var shown: String { StoreLocation.display(db) }
 }
 
 struct IngestCommand: AsyncParsableCommand {
@@ -74,7 +79,7 @@ struct IngestCommand: AsyncParsableCommand {
         try await webhooks.run(store: store, db: database.db, quiet: quiet) { try ingest(into: store) }
     }
 
-    private func ingest(into store: SQLiteStore) throws {
+    private func ingest(into store: any Store) throws {
         var options = IngestOptions(registryDirectory: registry, collector: collector)
         options.detector = detection.detectorOptions
         options.fromScratch = fromScratch

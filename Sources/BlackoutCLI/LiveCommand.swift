@@ -179,8 +179,8 @@ struct LiveCommand: AsyncParsableCommand {
         let db = database.db
         let alerting = try webhooks.alerting(quiet: quiet)
         let task = Task.detached { () async throws -> LiveReport in
-            let store: SQLiteStore
-            do { store = try SQLiteStore(path: db) } catch { throw CLIError("\(error)") }
+            let store: any Store
+            do { store = try StoreLocation.open(db) } catch { throw CLIError("\(error)") }
             return try await alerting.run(store: store, db: db) {
                 let session = try LiveSession(store: store, options: options, onUpdate: display.show)
                 return try await session.run(files: files)

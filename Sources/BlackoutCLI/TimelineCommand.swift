@@ -75,8 +75,8 @@ struct TimelineCommand: ParsableCommand {
         let events: [Event]
         do {
             guard try store.hasSeries(subject) else {
-                throw CLIError(asn == nil ? "no data for \(cc) in \(database.db) (no bins stored for it; ingest data first)"
-                               : "no data for \(subject) in \(database.db) (not an origin in the ingested data)")
+                throw CLIError(asn == nil ? "no data for \(cc) in \(database.shown) (no bins stored for it; ingest data first)"
+                               : "no data for \(subject) in \(database.shown) (not an origin in the ingested data)")
             }
             let v4 = try store.bins(SeriesID(subject, .ipv4), from: from, to: to)
             let v6 = try store.bins(SeriesID(subject, .ipv6), from: from, to: to)
@@ -88,7 +88,7 @@ struct TimelineCommand: ParsableCommand {
             throw CLIError("\(error)")
         }
         if rows.isEmpty {
-            throw CLIError("\(subject): no bins in \(database.db) from \(self.from ?? "the start") to \(self.to ?? "the end")")
+            throw CLIError("\(subject): no bins in \(database.shown) from \(self.from ?? "the start") to \(self.to ?? "the end")")
         }
         if let bin, let width = BinWidth.parse(bin) { rows = SeriesRendering.merge(rows, width: width) }
         if json {

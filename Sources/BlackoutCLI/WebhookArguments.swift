@@ -40,7 +40,7 @@ struct WebhookArguments: ParsableArguments {
     }
 
     /// `alerting(quiet:).run(...)`.
-    func run<T>(store: SQLiteStore, db: String, quiet: Bool, accepts: @escaping @Sendable (Event) -> Bool = { _ in true },
+    func run<T>(store: any Store, db: String, quiet: Bool, accepts: @escaping @Sendable (Event) -> Bool = { _ in true },
                 _ body: () async throws -> T) async throws -> T {
         try await alerting(quiet: quiet).run(store: store, db: db, accepts: accepts, body)
     }
@@ -56,7 +56,7 @@ struct Alerting: Sendable {
     /// the events `accepts` lets through, and a dispatcher (with a connection of its own to
     /// `db`) sends them, and those earlier runs left, while `body` runs and for the grace
     /// period after it, whether it succeeds or fails (or is cancelled).
-    func run<T>(store: SQLiteStore, db: String, accepts: @escaping @Sendable (Event) -> Bool = { _ in true },
+    func run<T>(store: any Store, db: String, accepts: @escaping @Sendable (Event) -> Bool = { _ in true },
                 _ body: () async throws -> T) async throws -> T {
         guard !urls.isEmpty else { return try await body() }
         store.webhooks = WebhookPlan(urls: urls, render: EventRendering.json, accepts: accepts)
@@ -101,8 +101,8 @@ struct WebhookTiming: ParsableArguments {
 
     /// A dispatcher over a connection of its own to `db`, logging to standard error.
     static func dispatcher(db: String, settings: WebhookSettings, quiet: Bool) throws -> AlertDispatcher {
-        let store: SQLiteStore
-        do { store = try SQLiteStore(path: db) } catch { throw CLIError("\(error)") }
+        let store: any Store
+        do { store = try StoreLocation.open(db) } catch { throw CLIError("\(error)") }
         return AlertDispatcher(store: store, settings: settings) { line in
             // A refusal is always reported: it is never tried again on its own.
             if !quiet || line.contains("refused") { StandardStreams.printError("blackout: " + line) }

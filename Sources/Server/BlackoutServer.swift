@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import Pipeline
 import Store
 
 /// How `blackout serve` listens and what it allows.
@@ -25,9 +26,10 @@ public typealias ServerRoutes = @Sendable (_ store: any Store) -> [APIRoute]
 /// `blackout serve`: the JSON API under /api/v1, /metrics, and the routes of `extensions`,
 /// over a store read while other processes write it.
 public enum BlackoutServer {
-    /// Opens the database at `path` for reading (see `SQLiteStore.init(readingAt:)`): a
+    /// Opens the store at `path` (a SQLite file or a PostgreSQL URL) for reading (see
+    /// `StoreLocation.openForReading`): a
     /// missing database or one of a newer version is refused here, before anything listens.
-    public static func openStore(_ path: String) throws -> SQLiteStore { try SQLiteStore(readingAt: path) }
+    public static func openStore(_ path: String) throws -> any Store { try StoreLocation.openForReading(path) }
 
     /// The router: error and metrics middleware, the API's table, the extensions' routes.
     public static func router(store: any Store, openWriter: @escaping @Sendable () throws -> any Store, options: ServerOptions,
@@ -58,7 +60,7 @@ public enum BlackoutServer {
                            logger: Logger = Logger(label: "blackout.serve"),
                            onRunning: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let store = try openStore(path)
-        let router = router(store: store, openWriter: { try SQLiteStore(path: path) }, options: options, extensions: extensions)
+        let router = router(store: store, openWriter: { try StoreLocation.open(path) }, options: options, extensions: extensions)
         let app = Application(router: router, configuration: .init(address: .hostname(options.host, port: options.port), serverName: "blackout"),
                               onServerRunning: { channel in onRunning(channel.localAddress?.port ?? options.port) }, logger: logger)
         try await app.runService()

@@ -36,9 +36,7 @@ extension SQLiteStore {
     }
 
     private static func basis(_ row: Row, closed: Bool, table: String, key: String, path: String) throws -> AlertBasis {
-        let r = RowReader(row: row, table: table, id: -1, path: path, key: key)
-        guard let severity = Event.Severity(rawValue: try r.text("severity")) else { throw r.error("severity", "unknown severity") }
-        return AlertBasis(severity: severity, fractionLost: try r.double("fraction_lost"), closed: closed)
+        try StoredRows.alertBasis(RowReader(row: row, table: table, id: -1, path: path, key: key), closed: closed)
     }
 
     public func retryAlerts(now: UInt32) throws -> Int {
@@ -124,15 +122,6 @@ extension SQLiteStore {
     }
 
     private func delivery(_ row: Row) throws -> AlertDelivery {
-        let id: Int64 = row["id"] ?? -1
-        let r = RowReader(row: row, table: "alert", id: Int(id), path: path)
-        guard let change = AlertChange(rawValue: try r.text("change")) else { throw r.error("change", "unknown change") }
-        func time(_ column: String) throws -> Double? {
-            (row[column] as DatabaseValue).isNull ? nil : try r.double(column)
-        }
-        return AlertDelivery(row: id, id: try r.text("delivery"), url: try r.text("url"), eventKey: try r.text("event_key"),
-                             change: change, payload: try r.text("payload"), created: try r.double("created"),
-                             attempts: try r.count("attempts"), nextAttempt: try r.double("next_attempt"),
-                             delivered: try time("delivered"), gaveUp: try time("gave_up"), lastError: try r.optionalText("last_error"))
+        try StoredRows.delivery(RowReader(row: row, table: "alert", id: row["id"] as Int? ?? -1, path: path))
     }
 }

@@ -25,12 +25,6 @@ extension SQLiteStore {
     }
 
     private func census(_ row: Row) throws -> StoredCensus {
-        let r = RowReader(row: row, table: "census", id: -1, path: path, key: row["country"] as String? ?? "?")
-        let text = try r.text("country")
-        guard let cc = CountryCode(text) else { throw r.error("country", "not a country code: \(text)") }
-        return StoredCensus(country: cc, time: try r.time("time"), prefixes: try r.count("prefixes"),
-                            slash24s: try r.double("slash24s"), ipv6Prefixes: try r.count("ipv6_prefixes"),
-                            origins: try r.count("origins"), providers: try r.count("providers"), risk: try r.text("risk"),
-                            json: try r.text("json"))
+        try StoredRows.census(RowReader(row: row, table: "census", id: -1, path: path, key: row["country"] as String? ?? "?"))
     }
 }

@@ -42,28 +42,7 @@ extension SQLiteStore {
 
     /// Decodes one row of table `event`.
     func event(_ row: Row) throws -> Event {
-        let r = RowReader(row: row, table: "event", id: row["id"] as Int? ?? -1, path: path)
-        let country: CountryCode?
-        if let text = try r.optionalText("country") {
-            guard let cc = CountryCode(text) else { throw r.error("country", "not a country code: \(text)") }
-            country = cc
-        } else {
-            country = nil
-        }
-        guard let kind = Event.Kind(rawValue: try r.text("kind")) else { throw r.error("kind", "unknown kind") }
-        guard let severity = Event.Severity(rawValue: try r.text("severity")) else { throw r.error("severity", "unknown severity") }
-        guard let family = Family(rawValue: try r.text("family")) else { throw r.error("family", "unknown family") }
-        return Event(country: country, asn: try r.optionalASN("asn"), family: family, kind: kind, severity: severity,
-                     start: try r.time("start"), end: try r.optionalTime("end"), lastSeen: try r.time("last_seen"),
-                     fractionLost: try r.double("fraction_lost"), baseline: try r.double("baseline"),
-                     prefixesLost: try Self.unlist(r.text("prefixes_lost")).map { text in
-                         guard let p = Prefix(text) else { throw r.error("prefixes_lost", "not a prefix: \(text)") }
-                         return p
-                     },
-                     originsAffected: try r.asns("origins_affected"), originsUnaffected: try r.asns("origins_unaffected"),
-                     providersLost: try r.asns("providers_lost"), peers: Self.unlist(try r.text("peers")),
-                     collectors: Self.unlist(try r.text("collectors")), flaps: try r.count("flaps"),
-                     dips: try r.count("dips"), summary: try r.text("summary"))
+        try StoredRows.event(RowReader(row: row, table: "event", id: row["id"] as Int? ?? -1, path: path))
     }
 
     /// The conditions of an event query, as SQL and its arguments.
@@ -107,8 +86,7 @@ extension SQLiteStore {
                     """)
                 for row in rows {
                     let r = RowReader(row: row, table: "event", id: -1, path: path, key: row["country"] as String? ?? "?")
-                    let text = try r.text("country")
-                    guard let cc = CountryCode(text) else { throw r.error("country", "not a country code: \(text)") }
+                    guard let cc = try r.country("country") else { throw r.error("country", "NULL") }
                     counts[cc] = try r.count("n")
                 }
                 return counts
@@ -139,11 +117,7 @@ extension SQLiteStore {
                       (SELECT routes FROM checkpoint WHERE id = 1) AS routes,
                       (SELECT COUNT(*) FROM census) AS countries
                     """) else { throw StoreError(path: path, "cannot read the totals") }
-                let r = RowReader(row: row, table: "file, event, census, checkpoint", id: -1, path: path)
-                return StoreTotals(files: try r.count("files"), elements: try r.count("elements"), events: try r.count("events"),
-                                   openEvents: try r.count("open_events"), censusCountries: try r.count("countries"),
-                                   censusTime: try r.optionalTime("census_time"), checkpointTime: try r.optionalTime("checkpoint_time"),
-                                   stateBytes: try r.count("state_bytes"), routes: try r.optionalInt("routes"))
+                return try StoredRows.totals(RowReader(row: row, table: "file, event, census, checkpoint", id: -1, path: path))
             }
         }
     }

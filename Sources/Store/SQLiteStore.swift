@@ -271,7 +271,7 @@ public final class SQLiteStore: Store {
                                                   Self.list(e.peers), Self.list(e.collectors), e.flaps, e.dips, e.summary])
                 }
                 if let census = r.census { try Self.replaceCensus(census, in: db) }
-                Self.failpoint("hold-commit")
+                Failpoint.pause("hold-commit")
                 if let c = r.checkpoint {
                     try db.execute(sql: "DELETE FROM checkpoint_piece")
                     let insert = try db.makeStatement(sql: "INSERT INTO checkpoint_piece VALUES (?, ?, ?)")
@@ -349,20 +349,7 @@ public final class SQLiteStore: Store {
         }
     }
 
-    /// A test hook: with `BLACKOUT_FAILPOINT=hold-commit`, a save waits 120 s inside its
-    /// transaction, after the bins and events and before the checkpoint and the commit, so
-    /// that a test can kill the process there and check that nothing of it was stored. It
-    /// creates the file `BLACKOUT_FAILPOINT_READY` names, if any, when it starts waiting.
-    static func failpoint(_ name: String) {
-        let env = ProcessInfo.processInfo.environment
-        guard env["BLACKOUT_FAILPOINT"] == name else { return }
-        if let ready = env["BLACKOUT_FAILPOINT_READY"] { FileManager.default.createFile(atPath: ready, contents: nil) }
-        Thread.sleep(forTimeInterval: 120)
-    }
-
-    /// Lists are stored as tab-separated text (no value holds a tab).
-    static func list(_ items: [String]) -> String { items.joined(separator: "\t") }
-    static func unlist(_ text: String) -> [String] { text.isEmpty ? [] : text.split(separator: "\t").map(String.init) }
+    static func list(_ items: [String]) -> String { StoredRows.join(items) }
 
     public func events(_ q: EventQuery) throws -> [Event] {
         let (conditions, arguments) = Self.conditions(q)
@@ -386,12 +373,7 @@ public final class SQLiteStore: Store {
                 return try Row.fetchAll(db, sql: """
                     SELECT * FROM bin WHERE series = ? AND family = ? AND time >= ? AND time < ? ORDER BY time
                     """, arguments: [id.subject.description, id.family.rawValue, start, Int(to ?? UInt32.max)]).map { row in
-                    let r = RowReader(row: row, table: "bin", id: -1, path: path, key: "\(id) at \(row["time"] as DatabaseValue)")
-                    return SeriesBin(time: try r.time("time"), visiblePrefixes: try r.count("visible_prefixes"), space: try r.double("space"),
-                                     announcements: try r.count("announcements"), withdrawals: try r.count("withdrawals"),
-                                     pathChanges: try r.count("path_changes"), flaps: try r.count("flaps"),
-                                     unstablePrefixes: try r.count("unstable_prefixes"), fullFeedPeers: try r.count("full_feed_peers"),
-                                     peers: try r.count("peers"), collectors: try r.count("collectors"))
+                    try StoredRows.bin(RowReader(row: row, table: "bin", id: -1, path: path, key: "\(id) at \(row["time"] as DatabaseValue)"))
                 }
             }
         }
@@ -421,10 +403,7 @@ public final class SQLiteStore: Store {
         try wrap {
             try queue.read { db in
                 try Row.fetchAll(db, sql: "SELECT rowid, * FROM file ORDER BY path").map { row in
-                    let r = RowReader(row: row, table: "file", id: row["rowid"] as Int? ?? -1, path: path)
-                    return IngestedFile(contentHash: try r.text("content_hash"), path: try r.text("path"),
-                                        collector: try r.text("collector"), elements: try r.count("elements"),
-                                        damagedRecords: try r.count("damaged_records"))
+                    try StoredRows.file(RowReader(row: row, table: "file", id: row["rowid"] as Int? ?? -1, path: path))
                 }
             }
         }

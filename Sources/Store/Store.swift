@@ -101,9 +101,13 @@ public struct EventQuery: Sendable {
     }
 }
 
-/// Where Blackout keeps its results: SQLite by default (`SQLiteStore`); the protocol is
-/// what a PostgreSQL store implements for several machines sharing the work.
-public protocol Store {
+/// Where Blackout keeps its results: SQLite by default (`SQLiteStore`), PostgreSQL when
+/// several machines share the work (`PostgresStore`, module StorePostgres). Both give the
+/// same results for the same calls: the tests run one suite against both.
+public protocol Store: AnyObject {
+    /// Webhooks to queue deliveries for, in each save's transaction, when events open,
+    /// deepen or close (`AlertRule`); nil queues none.
+    var webhooks: WebhookPlan? { get set }
     /// The content hashes among `hashes` that are already stored.
     func knownFiles(_ hashes: [String]) throws -> Set<String>
     /// Writes a whole ingest atomically, its checkpoint included.
