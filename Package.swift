@@ -109,7 +109,7 @@ let package = Package(
                                                         .product(name: "HummingbirdTesting", package: "hummingbird"),
                                                         .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                         .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "BlackoutTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "BlackoutCLI", "Registry", "Outages", "Store", "Pipeline", "Collectors", "Alerts", "TestSupport", "ScenarioSupport",
+        .testTarget(name: "BlackoutTests", dependencies: ["MRT", "MRTFormat", "MRTArchive", "BlackoutCLI", "Registry", "Outages", "Store", "StorePostgres", "Pipeline", "Collectors", "Alerts", "TestSupport", "ScenarioSupport",
                                                           .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

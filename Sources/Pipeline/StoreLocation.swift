@@ -13,7 +13,7 @@ public enum StoreLocation {
 
     /// Opens the store at `location` for reading and writing, creating or migrating it.
     /// - Parameter reconnectFor: for PostgreSQL, seconds to keep trying to reach the server.
-    public static func open(_ location: String, reconnectFor: Double = 10) throws -> any Store {
+    public static func open(_ location: String, reconnectFor: Double = 5) throws -> any Store {
         if isPostgres(location) { return try PostgresStore(location, reconnectFor: reconnectFor) }
         return try SQLiteStore(path: location)
     }

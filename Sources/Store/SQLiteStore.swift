@@ -305,9 +305,10 @@ public final class SQLiteStore: Store {
     public func checkpoint() throws -> Checkpoint? {
         try wrap {
             try queue.read { db in
-                guard let row = try Row.fetchOne(db, sql: "SELECT time, bytes FROM checkpoint WHERE id = 1") else { return nil }
+                guard let row = try Row.fetchOne(db, sql: "SELECT time, bytes, routes FROM checkpoint WHERE id = 1") else { return nil }
                 let r = RowReader(row: row, table: "checkpoint", id: 1, path: path)
                 var c = Checkpoint(time: try r.time("time"), bytes: [UInt8](try r.blob("bytes")))
+                c.routes = try r.optionalInt("routes")
                 // Since v4 the bytes are in pieces (part 0); before, in the row.
                 let size = try Int.fetchOne(db, sql: "SELECT SUM(length(bytes)) FROM checkpoint_piece WHERE part = 0") ?? 0
                 if size > 0 {

@@ -174,6 +174,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// The database is busy or locked by another process: trying again later may succeed.
     public var busy = false
+    /// The connection to a database server failed (it restarted, the network broke): the
+    /// same call on a new connection may succeed.
+    public var connectionLost = false
     public init(path: String, _ message: String) {
         self.path = path
         self.message = message

@@ -70,21 +70,28 @@ final class PostgresPool: @unchecked Sendable {
     }
 
     /// Lends a connection to `body`; one that failed is closed instead of being lent again.
-    func with<T>(_ body: (PostgresSession) throws -> T) throws -> T {
-        let connection = try acquire()
-        do {
-            let value = try body(PostgresSession(connection: connection, logger: logger, location: location))
-            release(connection, broken: false)
-            return value
-        } catch {
-            release(connection, broken: connection.isClosed || Self.isConnectionFailure(error))
-            throw error
+    /// With `retrying`, a body that fails because the connection failed (the server
+    /// restarted) runs again on a new connection, for as long as connecting is retried: only
+    /// for bodies that can run twice (reads; writes that consume nothing of the caller's).
+    func with<T>(retrying: Bool = true, _ body: (PostgresSession) throws -> T) throws -> T {
+        let deadline = Date().addingTimeInterval(reconnectFor)
+        while true {
+            let connection = try acquire()
+            do {
+                let value = try body(PostgresSession(connection: connection, logger: logger, location: location))
+                release(connection, broken: false)
+                return value
+            } catch {
+                let lost = connection.isClosed || Self.isConnectionFailure(error) || Self.isConnectionFailure(storeError: error)
+                release(connection, broken: lost)
+                guard retrying, lost, Date() < deadline else { throw error }
+            }
         }
     }
 
-    /// `body` inside BEGIN … COMMIT; ROLLBACK if it throws.
-    func transaction<T>(_ body: (PostgresSession) throws -> T) throws -> T {
-        try with { s in
+    /// `body` inside BEGIN … COMMIT; ROLLBACK if it throws (see `with` for `retrying`).
+    func transaction<T>(retrying: Bool = true, _ body: (PostgresSession) throws -> T) throws -> T {
+        try with(retrying: retrying) { s in
             try s.execute("BEGIN")
             do {
                 let value = try body(s)
@@ -172,6 +179,11 @@ final class PostgresPool: @unchecked Sendable {
             return ["57P01", "57P02", "57P03"].contains(e.serverInfo?[.sqlState] ?? "")
         default: return false
         }
+    }
+
+    /// Whether a `StoreError` made by `PostgresErrors` says the connection failed.
+    static func isConnectionFailure(storeError error: any Error) -> Bool {
+        (error as? StoreError)?.connectionLost ?? false
     }
 
     func close() {
@@ -272,6 +284,7 @@ enum PostgresErrors {
         if connecting, !message.hasPrefix("cannot reach") { message = "cannot connect: " + message }
         var s = StoreError(path: l.description, message)
         s.busy = busy
+        s.connectionLost = PostgresPool.isConnectionFailure(error)
         return s
     }
 }

@@ -40,7 +40,9 @@ public final class PostgresStore: Store, @unchecked Sendable {
     public func close() { pool.close() }
 
     /// Runs `body` inside one transaction on one connection (the work queue's operations).
-    func transaction<T>(_ body: (PostgresSession) throws -> T) throws -> T { try pool.transaction(body) }
+    func transaction<T>(retrying: Bool = true, _ body: (PostgresSession) throws -> T) throws -> T {
+        try pool.transaction(retrying: retrying, body)
+    }
     func with<T>(_ body: (PostgresSession) throws -> T) throws -> T { try pool.with(body) }
 
     func reader(_ row: PostgresRow, _ table: String, key: String = "?") -> PostgresRowReader {
@@ -76,7 +78,8 @@ public final class PostgresStore: Store, @unchecked Sendable {
 
     public func save(streaming bins: () -> [(series: SeriesID, bin: SeriesBin)]?, then rest: () throws -> IngestResult) throws {
         let webhooks = webhooks
-        try transaction { s in
+        // Not retried on a new connection: the bins handed over are consumed.
+        try transaction(retrying: false) { s in
             while let batch = bins() { try Self.insertBins(batch, in: s) }
             let r = try rest()
             if !r.files.isEmpty {

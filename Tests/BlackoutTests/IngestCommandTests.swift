@@ -3,6 +3,7 @@ import GRDB
 import MRT
 import MRTArchive
 import Outages
+import Pipeline
 import Registry
 import Store
 import Testing
@@ -45,9 +46,9 @@ struct IngestCommandTests {
         return dir
     }
 
-    /// Everything a database holds, as text, to compare two databases.
+    /// Everything a store holds, as text, to compare two stores (a SQLite file or a PostgreSQL URL).
     static func contents(_ db: String) throws -> String {
-        let store = try SQLiteStore(path: db)
+        let store = try StoreLocation.open(db)
         var text = try store.files().map { "\($0.contentHash) \($0.collector) \($0.elements) \($0.damagedRecords)" }.joined(separator: "\n")
         text += try store.events(EventQuery()).map { "\($0)" }.joined(separator: "\n")
         text += "\ncheckpoint at \(try store.checkpoint()?.time ?? 0)\n"
