@@ -88,7 +88,7 @@ let package = Package(
             name: "BlackoutCLI",
             dependencies: [
                 "MRT", "MRTFormat", "MRTArchive", "Registry", "Connectivity", "Routing", "Outages", "Store", "Pipeline", "CZlib", "Collectors",
-                "Alerts", "Server",
+                "Alerts", "Server", "StorePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -8,7 +8,7 @@ public struct Blackout: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [DumpCommand.self, CountriesCommand.self, CountryCommand.self, IngestCommand.self, EventsCommand.self,
                       TimelineCommand.self, RegistryCommand.self, FetchCommand.self, WatchCommand.self, LiveCommand.self,
-                      AlertsCommand.self, ServeCommand.self]
+                      AlertsCommand.self, ServeCommand.self, QueueCommand.self, WorkerCommand.self]
     )
     public init() {}
 }

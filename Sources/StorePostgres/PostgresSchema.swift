@@ -69,6 +69,20 @@ enum PostgresSchema {
             CREATE TABLE commit_count (id INTEGER PRIMARY KEY CHECK (id = 1), n BIGINT NOT NULL);
             INSERT INTO commit_count VALUES (1, 0);
             """),
+        // PostgreSQL only: the work queue of `blackout queue` and `blackout worker` (WorkQueue.swift).
+        ("postgres 2: work queue", """
+            CREATE TABLE task (
+              id BIGSERIAL PRIMARY KEY, collector TEXT NOT NULL, start BIGINT NOT NULL, "end" BIGINT NOT NULL,
+              files TEXT NOT NULL DEFAULT '', state TEXT NOT NULL DEFAULT 'queued', attempts INTEGER NOT NULL DEFAULT 0,
+              worker TEXT, lease_until TIMESTAMPTZ, started TIMESTAMPTZ, finished TIMESTAMPTZ,
+              file_count INTEGER, elements BIGINT, damaged_records BIGINT, missing_files INTEGER, error TEXT,
+              added TIMESTAMPTZ NOT NULL DEFAULT now(),
+              UNIQUE (collector, start, "end", files));
+            CREATE INDEX task_claim ON task (state, start, collector);
+            CREATE TABLE worker (
+              name TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, started TIMESTAMPTZ NOT NULL,
+              seen TIMESTAMPTZ NOT NULL, task BIGINT, tasks_done BIGINT NOT NULL DEFAULT 0, elements BIGINT NOT NULL DEFAULT 0);
+            """),
     ]
 
     /// Applies the migrations this database lacks; refuses one written by a newer Blackout.

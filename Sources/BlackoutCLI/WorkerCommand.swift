@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+import StorePostgres
+
+/// `blackout worker`: works through the queue in PostgreSQL.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Claim tasks from the queue in PostgreSQL and run them, on as many machines as you like.",
+        discussion: """
+            Tasks are claimed with SELECT … FOR UPDATE SKIP LOCKED under a lease the worker renews while it works \
+            (--lease seconds); a task whose worker died is claimed again when its lease expires, and a task \
+            tried three times without success is marked failed with the reason. A task's result is written with \
+            its completion, by the worker that holds its lease: a task done twice counts once. When the server \
+            goes away the worker waits and reconnects with back-off. Workers share nothing but the database and \
+            the archives (a shared mirror with --archive-dir, or each its own download cache).
+
+            Each task reads its collector's archives for its window and records every file's elements and \
+            damaged records by content hash. (The per-collector counts that the merge into bins and events needs \
+            are the next step; see README "Many machines".)
+
+            Example: blackout worker --db postgres://blackout@db/blackout --archive-dir /mirror --exit-when-idle
+            """
+    )
+
+    @OptionGroup var database: QueueDatabaseOption
+
+    @OptionGroup var archives: ArchiveSourceOptions
+
+    @Flag(help: "Stop when no task is queued or running.")
+    var exitWhenIdle = false
+
+    @Option(help: ArgumentHelp("The worker's name in `queue status` (default: host-pid).", valueName: "name"))
+    var name: String = WorkerOptions.defaultName
+
+    @Option(help: ArgumentHelp("Seconds a claimed task stays this worker's without a renewal.", valueName: "seconds"))
+    var lease = 60.0
+
+    @Option(help: ArgumentHelp("Seconds to keep trying to reach the server before a call fails (the worker then tries again).", valueName: "seconds"))
+    var reconnect = 30.0
+
+    @Flag(name: .shortAndLong, help: "No log lines.")
+    var quiet = false
+
+    func validate() throws {
+        try requireFlag("--lease", lease, in: "[1, 86400] seconds", lease >= 1 && lease <= 86_400)
+        try requireFlag("--reconnect", reconnect, in: "[0, 3600] seconds", reconnect >= 0 && reconnect <= 3600)
+        if name.isEmpty { throw ValidationError("--name must not be empty.") }
+    }
+
+    func run() async throws {
+        let queue = try database.open(reconnectFor: reconnect)
+        var options = WorkerOptions(name: name)
+        options.lease = lease
+        options.archives = archives.source
+        options.exitWhenIdle = exitWhenIdle
+        let worker = BackfillWorker(queue: queue, options: options)
+        let quiet = quiet, name = name
+        worker.onEvent = { line in if !quiet { StandardStreams.printError("blackout worker \(name): \(line)") } }
+        let summary = try await worker.run()
+        if !quiet {
+            StandardStreams.printError("blackout worker \(name): \(summary.tasks) tasks done, \(summary.elements) elements, "
+                                       + "\(summary.failedAttempts) failed attempts, \(summary.lostLeases) results dropped (lease lost)")
+        }
+    }
+}
