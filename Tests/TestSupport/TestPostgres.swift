@@ -114,13 +114,19 @@ public enum TestPostgres {
         /// Run the server's commands under this prefix (`ip netns exec NAME` to put it in a namespace).
         public let prefix: [String]
 
-        public init(host: String = "127.0.0.1", port: Int, prefix: [String] = []) throws {
+        /// Addresses the server listens on (`listen_addresses`), by default `host`.
+        public let listen: String
+
+        /// - Parameters:
+        ///   - clients: networks (CIDR) allowed to connect with the password, beside the loopback.
+        public init(host: String = "127.0.0.1", port: Int, prefix: [String] = [], listen: String? = nil, clients: [String] = []) throws {
             guard FileManager.default.isExecutableFile(atPath: bin + "/initdb") else {
                 throw Failure("\(bin)/initdb is missing: install Debian's postgresql-15 (apt-get install -y postgresql-15; .ci/run does)")
             }
             self.host = host
             self.port = port
             self.prefix = prefix
+            self.listen = listen ?? host
             directory = URL(fileURLWithPath: "/tmp/blackout-pg-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let password = directory.appendingPathComponent("pw")
@@ -129,6 +135,14 @@ public enum TestPostgres {
             try chownToPostgres(password.path)
             try asServerUser(bin + "/initdb", ["-D", data, "-U", "blackout", "--pwfile", password.path, "--auth=scram-sha-256",
                                                "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], what: "initdb")
+            if !clients.isEmpty {
+                let hba = URL(fileURLWithPath: data).appendingPathComponent("pg_hba.conf")
+                let lines = clients.map { "host all all \($0) scram-sha-256\n" }.joined()
+                let handle = try FileHandle(forWritingTo: hba)
+                handle.seekToEndOfFile()
+                handle.write(Data(lines.utf8))
+                try handle.close()
+            }
         }
 
         var data: String { directory.appendingPathComponent("data").path }
@@ -137,7 +151,7 @@ public enum TestPostgres {
 
         public func start() throws {
             try asServerUser(bin + "/pg_ctl", ["-D", data, "-w", "-t", "60", "-l", directory.appendingPathComponent("log").path,
-                                               "-o", "-h \(host) -p \(port) -k \(directory.path) -c fsync=off -c max_connections=200",
+                                               "-o", "-h \(listen) -p \(port) -k \(directory.path) -c fsync=off -c max_connections=200",
                                                "start"], what: "pg_ctl start")
         }
 
