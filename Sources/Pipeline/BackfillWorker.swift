@@ -57,8 +57,14 @@ public final class BackfillWorker: @unchecked Sendable {
         try await retrying(&pause) { try queue.register(worker: options.name, host: ProcessInfo.processInfo.hostName, pid: getpid()) }
         while !Task.isCancelled {
             guard let task = try await retrying(&pause, { try queue.claim(worker: options.name, lease: options.lease) }) else {
-                if options.exitWhenIdle, try await retrying(&pause, { try queue.remaining() }) == 0 { break }
-                try await Task.sleep(for: .seconds(options.idlePause))
+                // With --exit-when-idle, tasks other workers still run keep this one looking
+                // (one may fail and come back), often, so that it stops soon after the last.
+                if options.exitWhenIdle {
+                    if try await retrying(&pause, { try queue.remaining() }) == 0 { break }
+                    try await Task.sleep(for: .seconds(min(options.idlePause, 0.25)))
+                } else {
+                    try await Task.sleep(for: .seconds(options.idlePause))
+                }
                 continue
             }
             onEvent("task \(task.id): \(task.collector) \(utcMinute(task.start)) to \(utcMinute(task.end)) (attempt \(task.attempts))")
@@ -132,7 +138,8 @@ public final class BackfillWorker: @unchecked Sendable {
         }
         var files: [IngestedFile] = []
         for path in paths {
-            let (source, _) = try Input.open(path)
+            // On the worker's thread only: a machine's cores are used by running a worker per core.
+            let (source, _) = try Input.open(path, prefetch: false)
             let stream = ElementStream(reader: MRTReader(source: source, name: path))
             var elements = 0
             try stream.forEach { _ in elements += 1 }
