@@ -22,7 +22,7 @@ struct QueueDatabaseOption: ParsableArguments {
 
     func validate() throws {
         guard StoreLocation.isPostgres(db) else {
-            throw ValidationError("--db must be a PostgreSQL URL (postgres://…): the work queue lives in PostgreSQL; got '\(db)'.")
+            throw ValidationError("--db must be a PostgreSQL URL (postgres://…): the work queue lives in PostgreSQL; got '\(StoreLocation.display(db))'.")
         }
     }
 

@@ -61,7 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await BlackoutServer.run(database: database.db, options: ServerOptions(host: host, port: port, token: token),
                                          extensions: [DashboardRoutes.routes(dashboard)]) { bound in
-                StandardStreams.printError("blackout: serving \(database.db) at http://\(host.contains(":") ? "[\(host)]" : host):\(bound)/ "
+                StandardStreams.printError("blackout: serving \(database.shown) at http://\(host.contains(":") ? "[\(host)]" : host):\(bound)/ "
                                            + "(API under /api/v1, described at /api/v1/openapi.json)"
                                            + (token == nil ? "; no API token: POST /api/v1/alerts/retry answers 503" : ""))
             }

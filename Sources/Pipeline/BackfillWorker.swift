@@ -38,8 +38,8 @@ public struct WorkerSummary: Sendable {
 /// written comes back to the queue when its lease expires.
 ///
 /// A task's work today is the scan of its archives: each file read, its elements and damaged
-/// records counted, recorded by content hash (the `file` table). The per-collector counts the
-/// merge needs are not written yet (see the README, "Many machines").
+/// records counted, recorded by content hash with the task (`WorkQueue.scannedFiles`). The
+/// per-collector counts the merge needs are not written yet (see the README, "Many machines").
 public final class BackfillWorker: @unchecked Sendable {
     public let queue: WorkQueue
     public let options: WorkerOptions

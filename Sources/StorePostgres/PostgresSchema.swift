@@ -79,6 +79,10 @@ enum PostgresSchema {
               added TIMESTAMPTZ NOT NULL DEFAULT now(),
               UNIQUE (collector, start, "end", files));
             CREATE INDEX task_claim ON task (state, start, collector);
+            CREATE TABLE task_file (
+              task BIGINT NOT NULL REFERENCES task(id) ON DELETE CASCADE, content_hash TEXT NOT NULL, path TEXT NOT NULL,
+              collector TEXT NOT NULL, elements BIGINT NOT NULL, damaged_records BIGINT NOT NULL,
+              PRIMARY KEY (task, content_hash));
             CREATE TABLE worker (
               name TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, started TIMESTAMPTZ NOT NULL,
               seen TIMESTAMPTZ NOT NULL, task BIGINT, tasks_done BIGINT NOT NULL DEFAULT 0, elements BIGINT NOT NULL DEFAULT 0);

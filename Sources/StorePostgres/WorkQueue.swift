@@ -118,7 +118,7 @@ public final class WorkQueue: @unchecked Sendable {
     }
 
     /// Marks the task done with its outcome, in one transaction with its results (the files
-    /// it read, recorded by content so that reading one twice records it once). False, and
+    /// it read, table `task_file`, one row per task and content). False, and
     /// nothing written, when the worker no longer holds the task's lease.
     public func complete(_ task: Int64, worker: String, outcome: TaskOutcome) throws -> Bool {
         try store.transaction { s in
@@ -129,10 +129,11 @@ public final class WorkQueue: @unchecked Sendable {
                 WHERE id = \(task) AND worker = \(worker) AND state = 'running'
                 """)
             guard done == 1 else { return false }
+            // Not the ingest's `file` table: a file scanned is not a file whose routes are in the results.
             let f = outcome.files
             if !f.isEmpty {
                 try s.query("""
-                    INSERT INTO file SELECT * FROM unnest(\(f.map(\.contentHash)), \(f.map(\.path)), \(f.map(\.collector)),
+                    INSERT INTO task_file SELECT \(task), * FROM unnest(\(f.map(\.contentHash)), \(f.map(\.path)), \(f.map(\.collector)),
                       \(f.map { Int64($0.elements) }), \(f.map { Int64($0.damagedRecords) }))
                     ON CONFLICT DO NOTHING
                     """)
@@ -165,6 +166,16 @@ public final class WorkQueue: @unchecked Sendable {
         try store.with { s in
             try s.execute("SELECT COUNT(*) AS n FROM task WHERE state IN ('queued', 'running')").first
                 .map { try store.reader($0, "task").count("n") } ?? 0
+        }
+    }
+
+    /// The files the finished tasks read, by task.
+    public func scannedFiles() throws -> [(task: Int64, file: IngestedFile)] {
+        try store.with { s in
+            try s.execute("SELECT * FROM task_file ORDER BY task, path").map { row in
+                let r = store.reader(row, "task_file")
+                return (Int64(try r.int("task")), try StoredRows.file(r))
+            }
         }
     }
 

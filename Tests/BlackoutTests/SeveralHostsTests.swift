@@ -109,7 +109,7 @@ struct SeveralHostsTests {
         #expect(byWorker.split(separator: "\n").count == 2 && byWorker.contains("host1") && byWorker.contains("host2")
                 && !byWorker.contains("false"), "\(byWorker)")
         let files = try ipExecPsql(network.db, "postgres://blackout:blackout@10.77.2.1:\(port)/postgres?sslmode=disable",
-                                   "SELECT COUNT(*) || ' ' || COUNT(DISTINCT path) FROM file")
+                                   "SELECT COUNT(*) || ' ' || COUNT(DISTINCT path) FROM task_file")
         #expect(files == "399 399", "\(files)")
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Pipeline
+import Store
 import StorePostgres
 import Testing
 import TestSupport
@@ -98,8 +99,11 @@ struct WorkQueueTests {
         let elements = tasks.reduce(0) { $0 + ($1.elements ?? 0) }
         #expect(elements == (try Self.expectedElements(archives, tasks)))
         // Each file once, though the 8-hour rrc00 windows and the 2-hour route-views2 ones read 3 and 12 RIB dumps.
-        let files = try store.files()
-        #expect(files.count == Set(files.map(\.path)).count && files.count == 12 * 9 + 3 * 97)
+        let files = try WorkQueue(store).scannedFiles()
+        #expect(files.count == Set(files.map(\.file.path)).count && files.count == 12 * 9 + 3 * 97)
+        #expect(files.reduce(0) { $0 + $1.file.elements } == elements)
+        // Scanned is not ingested: the ingest's files are untouched.
+        #expect(try store.files().isEmpty)
     }
 
     /// kill -9 a worker inside a task: the task comes back when its lease expires, another
@@ -124,8 +128,44 @@ struct WorkQueueTests {
         Self.wait(heir)
         let tasks = try queue.tasks()
         #expect(tasks.map(\.state) == [.done] && tasks.first?.attempts == 2 && tasks.first?.worker == "heir")
-        #expect(try queue.store.files().count == 97)
+        #expect(try queue.scannedFiles().map(\.task) == Array(repeating: tasks[0].id, count: 97))
         #expect(tasks.first?.elements == (try Self.expectedElements(archives, tasks)))
+    }
+
+    /// The lease, through the library: a task whose lease expired goes to the next worker that
+    /// asks; the first worker's result then is refused (nothing written), the second's is
+    /// recorded, and a third completion changes nothing.
+    @Test func onlyTheLeaseHolderRecordsAResult() throws {
+        let (db, drop) = try TestPostgres.database("lease")
+        defer { drop() }
+        let queue = try WorkQueue(PostgresStore(db))
+        #expect(try queue.add([("rrc00", 100, 200, []), ("rrc00", 200, 300, [])]) == 2)
+        #expect(try queue.add([("rrc00", 100, 200, [])]) == 0)
+        let first = try #require(try queue.claim(worker: "a", lease: 0.5))
+        let second = try #require(try queue.claim(worker: "b", lease: 60))
+        #expect(first.id != second.id && first.start == 100)
+        #expect(try queue.claim(worker: "c", lease: 60) == nil)  // both leased
+        Thread.sleep(forTimeInterval: 1)
+        #expect(try !queue.renew(first.id, worker: "c", lease: 60))
+        let again = try #require(try queue.claim(worker: "c", lease: 60))  // a's lease expired
+        #expect(again.id == first.id && again.attempts == 2)
+        #expect(try !queue.renew(first.id, worker: "a", lease: 60))
+        let file = IngestedFile(contentHash: "h", path: "/x", collector: "rrc00", elements: 7, damagedRecords: 0)
+        let outcome = TaskOutcome(files: [file], missingFiles: 0)
+        #expect(try !queue.complete(first.id, worker: "a", outcome: outcome))
+        #expect(try queue.complete(first.id, worker: "c", outcome: outcome))
+        #expect(try !queue.complete(first.id, worker: "c", outcome: outcome))
+        #expect(try queue.scannedFiles().map(\.task) == [first.id])
+        // Given back after an error: queued again until the third attempt, then failed with the reason.
+        try queue.giveUp(second.id, worker: "b", error: "boom 1")
+        for n in 2...3 {
+            let t = try #require(try queue.claim(worker: "b", lease: 60))
+            #expect(t.id == second.id && t.attempts == n)
+            try queue.giveUp(t.id, worker: "b", error: "boom \(n)")
+        }
+        let tasks = try queue.tasks()
+        #expect(tasks.map(\.state) == [.done, .failed] && tasks[1].error == "boom 3" && tasks[0].elements == 7)
+        #expect(try queue.claim(worker: "b", lease: 60) == nil && queue.remaining() == 0)
     }
 
     /// A damaged file: the task is done with its damage recorded. A missing file: tried three
@@ -185,7 +225,7 @@ struct WorkQueueTests {
         #expect(output.contains("cannot reach PostgreSQL"), "\(output)")
         let tasks = try WorkQueue(PostgresStore(db)).tasks()
         #expect(tasks.count == 15 && tasks.allSatisfy { $0.state == .done }, "\(tasks.map { "\($0.id) \($0.state) \($0.error ?? "")" })")
-        #expect(try PostgresStore(db).files().count == 12 * 9 + 3 * 97)
+        #expect(try WorkQueue(PostgresStore(db)).scannedFiles().count == 12 * 9 + 3 * 97)
     }
 }
 
