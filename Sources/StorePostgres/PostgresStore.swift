@@ -1,5 +1,6 @@
 import Foundation
 import MRT
+import Synchronization
 import NIOCore
 import Outages
 import PostgresNIO
@@ -19,6 +20,10 @@ public final class PostgresStore: Store, @unchecked Sendable {
     public let location: PostgresLocation
     public var webhooks: WebhookPlan?
     let pool: PostgresPool
+    /// The commit count (`commit_count`) of the routing state this process holds: read with
+    /// the checkpoint, moved by its own saves. A save of a new checkpoint finding another
+    /// count was preceded by another writer's: it is refused (see `save`).
+    private let basis = Mutex<Int?>(nil)
 
     /// Connects to `url` (see `PostgresLocation`), creating or migrating the schema.
     /// - Parameters:
@@ -97,8 +102,19 @@ public final class PostgresStore: Store, @unchecked Sendable {
             }
             if let census = r.census { try Self.replaceCensus(census, in: s) }
             Failpoint.pause("hold-commit")
+            // Two processes that restored the same state and both save a new one would lose
+            // the first's work: the second is refused. (Locked to the commit.)
+            guard let row = try s.execute("SELECT n FROM commit_count WHERE id = 1 FOR UPDATE").first else {
+                throw StoreError(path: location.description, "table commit_count is empty")
+            }
+            let n = try reader(row, "commit_count").int("n")
+            if r.checkpoint != nil, let read = basis.withLock({ $0 }), read != n {
+                throw StoreError(path: location.description, "another process saved to this store since this one read its state "
+                                 + "(two ingests at once on one store?); nothing of this one was stored: run it again")
+            }
             if let c = r.checkpoint { try Self.writeCheckpoint(c, in: s) }
             try s.execute("UPDATE commit_count SET n = n + 1 WHERE id = 1")
+            basis.withLock { $0 = n + 1 }
         }
     }
 
@@ -184,6 +200,10 @@ public final class PostgresStore: Store, @unchecked Sendable {
 
     public func checkpoint() throws -> Checkpoint? {
         try with { s in
+            if let row = try s.execute("SELECT n FROM commit_count WHERE id = 1").first {
+                let n = try reader(row, "commit_count").int("n")
+                basis.withLock { $0 = n }
+            }
             guard let row = try s.execute("SELECT time, bytes, routes FROM checkpoint WHERE id = 1").first else { return nil }
             let r = reader(row, "checkpoint", key: "1")
             var c = Checkpoint(time: try r.time("time"), bytes: try r.bytes("bytes"))
@@ -213,7 +233,10 @@ public final class PostgresStore: Store, @unchecked Sendable {
     public func clear() throws {
         try transaction { s in
             try s.execute("DELETE FROM file; DELETE FROM bin; DELETE FROM event; DELETE FROM checkpoint; DELETE FROM checkpoint_piece; DELETE FROM census;")
-            try s.execute("UPDATE commit_count SET n = n + 1 WHERE id = 1")
+            if let row = try s.execute("UPDATE commit_count SET n = n + 1 WHERE id = 1 RETURNING n").first {
+                let n = try reader(row, "commit_count").int("n")
+                basis.withLock { $0 = n }
+            }
         }
     }
 

@@ -142,7 +142,6 @@ public final class WorkQueue: @unchecked Sendable {
                 UPDATE worker SET seen = now(), task = NULL, tasks_done = tasks_done + 1, elements = elements + \(Int64(outcome.elements))
                 WHERE name = \(worker)
                 """)
-            try s.execute("UPDATE commit_count SET n = n + 1 WHERE id = 1")
             return true
         }
     }
