@@ -106,43 +106,6 @@ struct QueueStatusCommand: ParsableCommand {
         let queue = try database.open()
         let s: QueueStatus
         do { s = try queue.status() } catch { throw CLIError("\(error)") }
-        let counts = WorkTask.State.allCases.map { ($0.rawValue, s.tasks[$0] ?? 0) }
-        if json {
-            var out = "{\"tasks\":{" + counts.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
-            out += ",\"expired_leases\":\(s.expired),\"elements_done\":\(s.elementsDone)"
-            out += ",\"elements_per_second\":\(String(format: "%.1f", s.elementsPerSecond)),\"workers\":["
-            out += s.workers.map { w in
-                "{\"name\":\(jsonString(w.name)),\"host\":\(jsonString(w.host)),\"task\":\(w.task.map(String.init) ?? "null"),"
-                    + "\"tasks_done\":\(w.tasksDone),\"elements\":\(w.elements),\"seconds_since_seen\":\(String(format: "%.1f", w.secondsSinceSeen))}"
-            }.joined(separator: ",") + "],\"failed\":["
-            out += s.failures.map { "{\"id\":\($0.id),\"collector\":\(jsonString($0.collector)),\"start\":\($0.start),\"error\":\(jsonString($0.error))}" }
-                .joined(separator: ",") + "]}"
-            print(out)
-            return
-        }
-        print("tasks: " + counts.map { "\($0.1) \($0.0)" }.joined(separator: ", ") + (s.expired > 0 ? " (\(s.expired) with an expired lease)" : ""))
-        print("elements: \(s.elementsDone) read; \(Int(s.elementsPerSecond)) per second over the last minute")
-        for w in s.workers {
-            print("worker \(w.name) on \(w.host): \(w.tasksDone) tasks, \(w.elements) elements; "
-                  + (w.task.map { "on task \($0)" } ?? "idle") + ", seen \(Int(w.secondsSinceSeen)) s ago")
-        }
-        for f in s.failures { print("failed task \(f.id) (\(f.collector) \(utcMinute(f.start))): \(f.error)") }
+        print(json ? QueueRendering.json(s) : QueueRendering.text(s), terminator: "")
     }
-}
-
-/// A JSON string literal.
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        default:
-            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
 }

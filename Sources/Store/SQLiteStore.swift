@@ -250,15 +250,8 @@ public final class SQLiteStore: Store {
                 }
                 for (id, b) in r.bins { try bin.insert(id, b) }
                 let event = try db.makeStatement(sql: """
-                    INSERT INTO event (key, country, asn, family, kind, severity, start, "end", last_seen, fraction_lost,
-                    baseline, prefixes_lost, origins_affected, origins_unaffected, providers_lost, peers, collectors, flaps,
-                    dips, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(key) DO UPDATE SET country = excluded.country, severity = excluded.severity,
-                    "end" = excluded."end", last_seen = excluded.last_seen, fraction_lost = excluded.fraction_lost,
-                    baseline = excluded.baseline, prefixes_lost = excluded.prefixes_lost,
-                    origins_affected = excluded.origins_affected, origins_unaffected = excluded.origins_unaffected,
-                    providers_lost = excluded.providers_lost, peers = excluded.peers, collectors = excluded.collectors,
-                    flaps = excluded.flaps, dips = excluded.dips, summary = excluded.summary
+                    INSERT INTO event (\(StoredRows.eventColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    \(StoredRows.eventUpsert)
                     """)
                 for e in r.events {
                     // Webhook deliveries, decided against the stored version before it is replaced.

@@ -59,6 +59,22 @@ extension StoreRowReading {
 
 /// How rows of the store's tables become values again, for every store.
 public enum StoredRows {
+    /// The columns an event is written with, in the order of its values.
+    public static let eventColumns = """
+        key, country, asn, family, kind, severity, start, "end", last_seen, fraction_lost, baseline, prefixes_lost,
+        origins_affected, origins_unaffected, providers_lost, peers, collectors, flaps, dips, summary
+        """
+    /// What a stored event (same key) takes from a new version: everything but its identity
+    /// (kind, series, family, start) and its row's id. SQL that SQLite and PostgreSQL share.
+    public static let eventUpsert = """
+        ON CONFLICT (key) DO UPDATE SET country = excluded.country, severity = excluded.severity,
+        "end" = excluded."end", last_seen = excluded.last_seen, fraction_lost = excluded.fraction_lost,
+        baseline = excluded.baseline, prefixes_lost = excluded.prefixes_lost,
+        origins_affected = excluded.origins_affected, origins_unaffected = excluded.origins_unaffected,
+        providers_lost = excluded.providers_lost, peers = excluded.peers, collectors = excluded.collectors,
+        flaps = excluded.flaps, dips = excluded.dips, summary = excluded.summary
+        """
+
     /// Lists are stored as tab-separated text (no value holds a tab).
     public static func join(_ items: [String]) -> String { items.joined(separator: "\t") }
     public static func split(_ text: String) -> [String] { text.isEmpty ? [] : text.split(separator: "\t").map(String.init) }

@@ -143,20 +143,13 @@ public final class PostgresStore: Store, @unchecked Sendable {
     static func upsert(_ e: Event, in s: PostgresSession) throws {
         let list = StoredRows.join
         try s.query("""
-            INSERT INTO event (key, country, asn, family, kind, severity, start, "end", last_seen, fraction_lost,
-              baseline, prefixes_lost, origins_affected, origins_unaffected, providers_lost, peers, collectors, flaps,
-              dips, summary)
+            INSERT INTO event (\(unescaped: StoredRows.eventColumns))
             VALUES (\(e.key), \(e.country?.description), \(e.asn.map { Int64($0) }), \(e.family.rawValue), \(e.kind.rawValue),
               \(e.severity.rawValue), \(Int64(e.start)), \(e.end.map { Int64($0) }), \(Int64(e.lastSeen)), \(e.fractionLost),
               \(e.baseline), \(list(e.prefixesLost.map(\.description))), \(list(e.originsAffected.map { String($0) })),
               \(list(e.originsUnaffected.map { String($0) })), \(list(e.providersLost.map { String($0) })), \(list(e.peers)),
               \(list(e.collectors)), \(Int64(e.flaps)), \(Int64(e.dips)), \(e.summary))
-            ON CONFLICT (key) DO UPDATE SET country = excluded.country, severity = excluded.severity,
-              "end" = excluded."end", last_seen = excluded.last_seen, fraction_lost = excluded.fraction_lost,
-              baseline = excluded.baseline, prefixes_lost = excluded.prefixes_lost,
-              origins_affected = excluded.origins_affected, origins_unaffected = excluded.origins_unaffected,
-              providers_lost = excluded.providers_lost, peers = excluded.peers, collectors = excluded.collectors,
-              flaps = excluded.flaps, dips = excluded.dips, summary = excluded.summary
+            \(unescaped: StoredRows.eventUpsert)
             """)
     }
 
