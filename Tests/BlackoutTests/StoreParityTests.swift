@@ -31,6 +31,49 @@ struct StoreParityTests {
             let a = try CLI.run(command + ["--db", sqlite]), b = try CLI.run(command + ["--db", pg])
             #expect(a.status == 0 && b.status == 0 && a.stdout == b.stdout && !a.stdout.isEmpty, "\(command): \(a.stderr) \(b.stderr)")
         }
+        // `serve` over each store answers the same bytes.
+        let servers = try [sqlite, pg].map { try Served(db: $0) }
+        defer { for s in servers { s.stop() } }
+        for uri in ["/api/v1/health", "/api/v1/countries", "/api/v1/countries/KP", "/api/v1/countries/US",
+                    "/api/v1/countries/KP/timeline?from=2014-05-30T22:00Z&to=2014-05-31T04:00Z", "/api/v1/asns/131279",
+                    "/api/v1/asns/131279/timeline?from=2014-05-30T22:00Z&to=2014-05-31T04:00Z", "/api/v1/events?limit=1",
+                    "/api/v1/countries/KP/chart.svg?from=2014-05-30T22:00Z&to=2014-05-31T04:00Z", "/countries/KP", "/api/v1/countries/ZZ"] {
+            let a = try servers[0].get(uri), b = try servers[1].get(uri)
+            #expect(a.status == b.status && a.body == b.body && !a.body.isEmpty, "\(uri): \(a.status) \(b.status)")
+        }
+    }
+
+    /// `blackout serve --db DB` on a free port, until `stop()`.
+    final class Served {
+        let process = Process()
+        let port: Int
+
+        init(db: String) throws {
+            port = try TestPostgres.freePort()
+            process.executableURL = CLI.executable
+            process.arguments = ["serve", "--db", db, "--port", String(port)]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline {
+                if let r = try? get("/api/v1/health"), r.status == 200 { return }
+                usleep(100_000)
+            }
+            throw TestPostgres.Failure("blackout serve --db \(db) did not answer within 60 s")
+        }
+
+        /// GET with curl: the status and the body.
+        func get(_ uri: String) throws -> (status: Int, body: String) {
+            let r = try TestPostgres.run("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "http://127.0.0.1:\(port)\(uri)"])
+            guard r.status == 0, let cut = r.stdout.lastIndex(of: "\n") else { throw TestPostgres.Failure("curl \(uri): \(r.status)") }
+            return (Int(r.stdout[r.stdout.index(after: cut)...]) ?? 0, String(r.stdout[..<cut]))
+        }
+
+        func stop() {
+            process.terminate()
+            process.waitUntilExit()
+        }
     }
 
     /// kill -9 inside the commit of an ingest into PostgreSQL stores nothing of it; the same
