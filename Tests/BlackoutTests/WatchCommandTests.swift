@@ -25,11 +25,14 @@ struct WatchCommandTests {
     /// Both projects' collectors in one watch: the census (4 networks, one provider, AS4837,
     /// 100% dependence) and the events: the instability from the day before and the
     /// complete outage from 16:15 to the bin of 01:46, with their evidence.
-    @Test func reportsTheOutageWithCensusAndEvidence() throws {
+    /// Into either store.
+    @Test(arguments: StoreKind.allCases)
+    func reportsTheOutageWithCensusAndEvidence(store: StoreKind) throws {
         let server = try ArchiveServer(root: try KP2014Archives.shared.get())
         defer { server.stop() }
-        let db = Self.temp("db") + ".sqlite", dest = Self.temp("dest")
-        defer { try? FileManager.default.removeItem(atPath: dest); try? FileManager.default.removeItem(atPath: db) }
+        let (db, remove) = try store.location("watch")
+        let dest = Self.temp("dest")
+        defer { try? FileManager.default.removeItem(atPath: dest); remove() }
         let r = try Self.watch(server, db: db, dest: dest, ["--collector", "route-views2", "--collector", "rrc00", "--from", "2014-12-21T00:00Z",
                                                             "--to", "2014-12-23T12:00Z", "--registry", Self.registry, "--json"])
         #expect(r.status == 0, "\(r.stderr)")
