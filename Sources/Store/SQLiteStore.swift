@@ -24,6 +24,8 @@ public final class SQLiteStore: Store {
     let queue: any DatabaseWriter
     /// The read-only store's connection that watches for commits (`generation()`).
     let watcher: DatabaseQueue?
+    /// The commit count of the state this process restored or saved (`StoreWriters`).
+    let writers = StoreWriters()
 
     /// The default database: `$XDG_DATA_HOME/blackout/blackout.sqlite`, else
     /// `~/.local/share/blackout/blackout.sqlite`.
@@ -157,6 +159,11 @@ public final class SQLiteStore: Store {
         m.registerMigration("v6: the routes the checkpointed state holds") { db in
             try db.execute(sql: "ALTER TABLE checkpoint ADD COLUMN routes INTEGER")
         }
+        m.registerMigration("v7: a commit counter") { db in
+            // Counted by each save and clear: a writer whose state was read at another count
+            // is refused (`StoreWriters`).
+            try db.execute(sql: "CREATE TABLE commit_count (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL); INSERT INTO commit_count VALUES (1, 0);")
+        }
         return m
     }
 
@@ -237,6 +244,7 @@ public final class SQLiteStore: Store {
 
     public func save(streaming bins: () -> [(series: SeriesID, bin: SeriesBin)]?, then rest: () throws -> IngestResult) throws {
         let webhooks = webhooks
+        var committed: Int?
         try wrap {
             try queue.write { db in
                 let bin = try BinInserter(db)
@@ -265,6 +273,10 @@ public final class SQLiteStore: Store {
                 }
                 if let census = r.census { try Self.replaceCensus(census, in: db) }
                 Failpoint.pause("hold-commit")
+                let n = try Int.fetchOne(db, sql: "SELECT n FROM commit_count WHERE id = 1") ?? 0
+                if r.checkpoint != nil { try writers.check(count: n, path: path) }
+                try db.execute(sql: "UPDATE commit_count SET n = n + 1 WHERE id = 1")
+                committed = n + 1
                 if let c = r.checkpoint {
                     try db.execute(sql: "DELETE FROM checkpoint_piece")
                     let insert = try db.makeStatement(sql: "INSERT INTO checkpoint_piece VALUES (?, ?, ?)")
@@ -290,6 +302,7 @@ public final class SQLiteStore: Store {
                 }
             }
         }
+        if let committed { writers.read(count: committed) }
     }
 
     /// The size of the pieces a checkpoint's bytes are stored in.
@@ -298,6 +311,7 @@ public final class SQLiteStore: Store {
     public func checkpoint() throws -> Checkpoint? {
         try wrap {
             try queue.read { db in
+                writers.read(count: try Int.fetchOne(db, sql: "SELECT n FROM commit_count WHERE id = 1") ?? 0)
                 guard let row = try Row.fetchOne(db, sql: "SELECT time, bytes, routes FROM checkpoint WHERE id = 1") else { return nil }
                 let r = RowReader(row: row, table: "checkpoint", id: 1, path: path)
                 var c = Checkpoint(time: try r.time("time"), bytes: [UInt8](try r.blob("bytes")))
@@ -339,6 +353,8 @@ public final class SQLiteStore: Store {
         try wrap {
             try queue.write { db in
                 try db.execute(sql: "DELETE FROM file; DELETE FROM bin; DELETE FROM event; DELETE FROM checkpoint; DELETE FROM checkpoint_piece; DELETE FROM census;")
+                try db.execute(sql: "UPDATE commit_count SET n = n + 1 WHERE id = 1")
+                writers.read(count: try Int.fetchOne(db, sql: "SELECT n FROM commit_count WHERE id = 1") ?? 0)
             }
         }
     }

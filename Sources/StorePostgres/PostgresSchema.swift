@@ -63,14 +63,14 @@ enum PostgresSchema {
         ("v6: the routes the checkpointed state holds", """
             ALTER TABLE checkpoint ADD COLUMN routes BIGINT;
             """),
-        // PostgreSQL only. SQLite's `PRAGMA data_version` tells a reader that another
-        // connection committed; here every save and clear counts its commit in this row.
-        ("postgres 1: a commit counter for readers' caches", """
+        // Every save and clear counts its commit (`StoreWriters`); here it is also what readers'
+        // caches are checked against (`generation()`: SQLite has `PRAGMA data_version`).
+        ("v7: a commit counter", """
             CREATE TABLE commit_count (id INTEGER PRIMARY KEY CHECK (id = 1), n BIGINT NOT NULL);
             INSERT INTO commit_count VALUES (1, 0);
             """),
         // PostgreSQL only: the work queue of `blackout queue` and `blackout worker` (WorkQueue.swift).
-        ("postgres 2: work queue", """
+        ("postgres 1: work queue", """
             CREATE TABLE task (
               id BIGSERIAL PRIMARY KEY, collector TEXT NOT NULL, start BIGINT NOT NULL, "end" BIGINT NOT NULL,
               files TEXT NOT NULL DEFAULT '', state TEXT NOT NULL DEFAULT 'queued', attempts INTEGER NOT NULL DEFAULT 0,

@@ -1,6 +1,5 @@
 import Foundation
 import MRT
-import Synchronization
 import NIOCore
 import Outages
 import PostgresNIO
@@ -20,10 +19,8 @@ public final class PostgresStore: Store, @unchecked Sendable {
     public let location: PostgresLocation
     public var webhooks: WebhookPlan?
     let pool: PostgresPool
-    /// The commit count (`commit_count`) of the routing state this process holds: read with
-    /// the checkpoint, moved by its own saves. A save of a new checkpoint finding another
-    /// count was preceded by another writer's: it is refused (see `save`).
-    private let basis = Mutex<Int?>(nil)
+    /// The commit count of the state this process restored or saved (`StoreWriters`).
+    let writers = StoreWriters()
 
     /// Connects to `url` (see `PostgresLocation`), creating or migrating the schema.
     /// - Parameters:
@@ -84,7 +81,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
     public func save(streaming bins: () -> [(series: SeriesID, bin: SeriesBin)]?, then rest: () throws -> IngestResult) throws {
         let webhooks = webhooks
         // Not retried on a new connection: the bins handed over are consumed.
-        try transaction(retrying: false) { s in
+        let committed = try transaction(retrying: false) { s in
             while let batch = bins() { try Self.insertBins(batch, in: s) }
             let r = try rest()
             if !r.files.isEmpty {
@@ -108,14 +105,12 @@ public final class PostgresStore: Store, @unchecked Sendable {
                 throw StoreError(path: location.description, "table commit_count is empty")
             }
             let n = try reader(row, "commit_count").int("n")
-            if r.checkpoint != nil, let read = basis.withLock({ $0 }), read != n {
-                throw StoreError(path: location.description, "another process saved to this store since this one read its state "
-                                 + "(two ingests at once on one store?); nothing of this one was stored: run it again")
-            }
+            if r.checkpoint != nil { try writers.check(count: n, path: location.description) }
             if let c = r.checkpoint { try Self.writeCheckpoint(c, in: s) }
             try s.execute("UPDATE commit_count SET n = n + 1 WHERE id = 1")
-            basis.withLock { $0 = n + 1 }
+            return n + 1
         }
+        writers.read(count: committed)
     }
 
     /// Rows per statement: 13 arrays of this many values.
@@ -194,8 +189,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
     public func checkpoint() throws -> Checkpoint? {
         try with { s in
             if let row = try s.execute("SELECT n FROM commit_count WHERE id = 1").first {
-                let n = try reader(row, "commit_count").int("n")
-                basis.withLock { $0 = n }
+                writers.read(count: try reader(row, "commit_count").int("n"))
             }
             guard let row = try s.execute("SELECT time, bytes, routes FROM checkpoint WHERE id = 1").first else { return nil }
             let r = reader(row, "checkpoint", key: "1")
@@ -227,8 +221,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         try transaction { s in
             try s.execute("DELETE FROM file; DELETE FROM bin; DELETE FROM event; DELETE FROM checkpoint; DELETE FROM checkpoint_piece; DELETE FROM census;")
             if let row = try s.execute("UPDATE commit_count SET n = n + 1 WHERE id = 1 RETURNING n").first {
-                let n = try reader(row, "commit_count").int("n")
-                basis.withLock { $0 = n }
+                writers.read(count: try reader(row, "commit_count").int("n"))
             }
         }
     }

@@ -251,6 +251,28 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
         #expect(try store.alertDeliveries(limit: 100).filter { $0.status == .failed }.isEmpty)
     }
 
+    /// Two processes that restored the same state both save a new one: the second is refused
+    /// and stores nothing (it would lose the first's work); after reading the state again it may save.
+    @Test(arguments: StoreKind.allCases)
+    func aSecondWriterOfTheSameStateIsRefused(kind: StoreKind) throws {
+        let (db, remove) = try kind.location("writers")
+        defer { remove() }
+        let a = try StoreLocation.open(db), b = try StoreLocation.open(db)
+        try Self.fill(a)
+        _ = try a.checkpoint()
+        _ = try b.checkpoint()
+        var next = Self.checkpoint
+        next.time += 600
+        try a.save(IngestResult(files: [], bins: [], events: [], checkpoint: next))
+        #expect { try b.save(IngestResult(files: [], bins: [], events: [], checkpoint: Self.checkpoint)) }
+            throws: { "\($0)".contains("another process saved to this store") }
+        #expect(try b.checkpoint()?.time == next.time)
+        next.time += 600
+        try b.save(IngestResult(files: [], bins: [], events: [], checkpoint: next))
+        try a.save(IngestResult(files: [], bins: [], events: [Self.event("SY", start: 1)]))  // no state: not refused
+        #expect(try a.checkpoint()?.time == next.time)
+    }
+
     /// A store written by a newer Blackout (a migration this build does not know) is refused.
     @Test(arguments: StoreKind.allCases)
     func aNewerStoreIsRefused(kind: StoreKind) throws {
@@ -306,27 +328,6 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
         let wrong = "postgres://\(admin.user):not-the-password@\(host):\(admin.port)/\(admin.database)?sslmode=disable"
         let r2 = try CLI.run(["events", "--db", wrong])
         #expect(r2.status == 1 && r2.stderr.contains("password authentication failed") && !r2.stderr.contains("not-the-password"), "\(r2.stderr)")
-    }
-
-    /// Two processes that restored the same state both save a new one: the second is refused
-    /// and stores nothing (it would lose the first's work); after reading the state again it may save.
-    @Test func aSecondWriterOfTheSameStateIsRefused() throws {
-        let (db, drop) = try TestPostgres.database("writers")
-        defer { drop() }
-        let a = try PostgresStore(db), b = try PostgresStore(db)
-        try StoreContractTests.fill(a)
-        _ = try a.checkpoint()
-        _ = try b.checkpoint()
-        var next = StoreContractTests.checkpoint
-        next.time += 600
-        try a.save(IngestResult(files: [], bins: [], events: [], checkpoint: next))
-        #expect { try b.save(IngestResult(files: [], bins: [], events: [], checkpoint: StoreContractTests.checkpoint)) }
-            throws: { "\($0)".contains("another process saved to this store") }
-        #expect(try b.checkpoint()?.time == next.time)
-        next.time += 600
-        try b.save(IngestResult(files: [], bins: [], events: [], checkpoint: next))
-        try a.save(IngestResult(files: [], bins: [], events: [StoreContractTests.event("SY", start: 1)]))  // no state: not refused
-        #expect(try a.checkpoint()?.time == next.time)
     }
 
     /// A server restarted between two calls (or during a wait): the store reconnects with
