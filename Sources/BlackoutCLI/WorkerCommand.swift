@@ -14,7 +14,8 @@ struct WorkerCommand: AsyncParsableCommand {
             tried three times without success is marked failed with the reason. A task's result is written with \
             its completion, by the worker that holds its lease: a task done twice counts once. When the server \
             goes away the worker waits and reconnects with back-off. Workers share nothing but the database and \
-            the archives (a shared mirror with --archive-dir, or each its own download cache).
+            the archives (a shared mirror with --archive-dir, or each its own download cache). SIGINT or SIGTERM \
+            gives the task in hand back to the queue (its claim not counted) and stops the worker.
 
             Each task reads its collector's archives for its window and records every file's elements and \
             damaged records by content hash. (The per-collector counts that the merge into bins and events needs \
@@ -58,10 +59,16 @@ struct WorkerCommand: AsyncParsableCommand {
         let worker = BackfillWorker(queue: queue, options: options)
         let quiet = quiet, name = name
         worker.onEvent = { line in if !quiet { StandardStreams.printError("blackout worker \(name): \(line)") } }
-        let summary = try await worker.run()
+        let task = Task.detached { try await worker.run() }
+        // SIGINT or SIGTERM: the task in hand goes back to the queue, then the worker exits.
+        let signals = SignalWatch([SIGINT, SIGTERM]) { task.cancel() }
+        defer { signals.stop() }
+        let summary: WorkerSummary
+        do { summary = try await task.value } catch is CancellationError { return }
         if !quiet {
             StandardStreams.printError("blackout worker \(name): \(summary.tasks) tasks done, \(summary.elements) elements, "
-                                       + "\(summary.failedAttempts) failed attempts, \(summary.lostLeases) results dropped (lease lost)")
+                                       + "\(summary.failedAttempts) failed attempts, \(summary.lostLeases) results dropped (lease lost)"
+                                       + (summary.released > 0 ? ", \(summary.released) given back (stopped)" : ""))
         }
     }
 }

@@ -30,6 +30,8 @@ public struct WorkerSummary: Sendable {
     public var elements = 0
     /// Tasks it finished that another worker had finished first (their lease had passed to it): not counted again.
     public var lostLeases = 0
+    /// Tasks given back to the queue because the worker was stopped.
+    public var released = 0
 }
 
 /// `blackout worker`: claims tasks from the queue in PostgreSQL, one at a time, and runs
@@ -69,6 +71,13 @@ public final class BackfillWorker: @unchecked Sendable {
             }
             onEvent("task \(task.id): \(task.collector) \(utcMinute(task.start)) to \(utcMinute(task.end)) (attempt \(task.attempts))")
             let result = await runHoldingLease(task)
+            if Task.isCancelled {
+                // Stopping (SIGINT, SIGTERM): the task goes back to the queue for another worker.
+                try await retrying(&pause) { try queue.release(task.id, worker: options.name) }
+                summary.released += 1
+                onEvent("task \(task.id): given back (stopping)")
+                break
+            }
             switch result {
             case .success(let outcome):
                 let recorded = try await retrying(&pause) { try queue.complete(task.id, worker: options.name, outcome: outcome) }
@@ -109,7 +118,8 @@ public final class BackfillWorker: @unchecked Sendable {
                 }
             }
         }
-        let result = await work.value
+        // Stopping cancels the scan too (it stops between files).
+        let result = await withTaskCancellationHandler { await work.value } onCancel: { work.cancel() }
         renewal.cancel()
         return result
     }
@@ -138,6 +148,7 @@ public final class BackfillWorker: @unchecked Sendable {
         }
         var files: [IngestedFile] = []
         for path in paths {
+            try Task.checkCancellation()
             // On the worker's thread only: a machine's cores are used by running a worker per core.
             let (source, _) = try Input.open(path, prefetch: false)
             let stream = ElementStream(reader: MRTReader(source: source, name: path))
@@ -149,6 +160,7 @@ public final class BackfillWorker: @unchecked Sendable {
                                           + stream.reader.stats.sourceFailures))
         }
         Failpoint.pause("hold-task")
+        try Task.checkCancellation()
         return TaskOutcome(files: files, missingFiles: missing)
     }
 

@@ -160,6 +160,17 @@ public final class WorkQueue: @unchecked Sendable {
         }
     }
 
+    /// Gives the task back untried (the worker is stopping): queued again, this claim not counted.
+    public func release(_ task: Int64, worker: String) throws {
+        try store.with { s in
+            try s.query("""
+                UPDATE task SET state = 'queued', worker = NULL, lease_until = NULL, attempts = GREATEST(attempts - 1, 0)
+                WHERE id = \(task) AND worker = \(worker) AND state = 'running'
+                """)
+            try s.query("UPDATE worker SET seen = now(), task = NULL WHERE name = \(worker)")
+        }
+    }
+
     /// Tasks neither done nor failed.
     public func remaining() throws -> Int {
         try store.with { s in

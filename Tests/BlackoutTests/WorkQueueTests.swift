@@ -132,6 +132,32 @@ struct WorkQueueTests {
         #expect(tasks.first?.elements == (try Self.expectedElements(archives, tasks)))
     }
 
+    /// SIGTERM in the middle of a task: the worker gives the task back (its claim not counted)
+    /// and exits; the next worker does it as a first attempt.
+    @Test func aStoppedWorkerGivesItsTaskBack() throws {
+        let archives = try KP2014Archives.shared.get()
+        let (db, drop) = try TestPostgres.database("stop")
+        defer { drop() }
+        #expect(try CLI.run(["queue", "add", "--db", db, "--collector", "rrc00", "--from", Self.from, "--to", "2014-12-21T08:00Z"]).status == 0)
+        let ready = FileManager.default.temporaryDirectory.appendingPathComponent("ready-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: ready) }
+        let w = try Self.worker(db, archives, name: "stopped",
+                                environment: ["BLACKOUT_FAILPOINT": "hold-task", "BLACKOUT_FAILPOINT_READY": ready, "BLACKOUT_FAILPOINT_SECONDS": "2"])
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: ready) && w.isRunning && Date() < deadline { usleep(20_000) }
+        kill(w.processIdentifier, SIGTERM)
+        Self.wait(w, seconds: 30)
+        #expect(w.terminationStatus == 0)
+        let queue = try WorkQueue(PostgresStore(db))
+        var tasks = try queue.tasks()
+        #expect(tasks.map(\.state) == [.queued] && tasks.first?.attempts == 0 && tasks.first?.worker == nil, "\(tasks)")
+        #expect(try queue.scannedFiles().isEmpty)
+        let next = try Self.worker(db, archives, name: "next")
+        Self.wait(next)
+        tasks = try queue.tasks()
+        #expect(tasks.map(\.state) == [.done] && tasks.first?.attempts == 1 && tasks.first?.worker == "next")
+    }
+
     /// The lease, through the library: a task whose lease expired goes to the next worker that
     /// asks; the first worker's result then is refused (nothing written), the second's is
     /// recorded, and a third completion changes nothing.
