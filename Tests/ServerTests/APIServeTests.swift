@@ -28,7 +28,9 @@ struct APIServeTests {
 
         let ready = APIFixture.temp("ready")
         let ingest = try ServeProcess.start(["ingest", "-q", "--db", path, "--registry", APIFixture.registry] + rest.map(\.path),
-                                            environment: ["BLACKOUT_FAILPOINT": "hold-commit", "BLACKOUT_FAILPOINT_READY": ready])
+                                            environment: ["BLACKOUT_FAILPOINT": "hold-commit", "BLACKOUT_FAILPOINT_READY": ready,
+                                                          // Held until killed below, however slow the machine.
+                                                          "BLACKOUT_FAILPOINT_SECONDS": "3600"])
         defer { if ingest.isRunning { kill(ingest.processIdentifier, SIGKILL) } }
         var waited = 0.0
         while !FileManager.default.fileExists(atPath: ready), ingest.isRunning, waited < 300 {
