@@ -280,22 +280,11 @@ public final class SQLiteStore: Store {
                 if let c = r.checkpoint {
                     try db.execute(sql: "DELETE FROM checkpoint_piece")
                     let insert = try db.makeStatement(sql: "INSERT INTO checkpoint_piece VALUES (?, ?, ?)")
-                    var n = [0, 0]
-                    func piece(_ part: Int, _ raw: UnsafeRawBufferPointer) throws {
-                        guard let base = raw.baseAddress, raw.count > 0 else { return }
+                    try c.storePieces { part, n, raw in
+                        guard let base = raw.baseAddress else { return }
                         // Bound for this statement only: no copy of the piece.
                         let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: raw.count, deallocator: .none)
-                        try insert.execute(arguments: [part, n[part], data])
-                        n[part] += 1
-                    }
-                    let bytes = try c.writer.map { try $0.write { try piece(1, $0) } } ?? c.bytes
-                    try bytes.withUnsafeBytes { raw in
-                        var at = 0
-                        while at < raw.count {
-                            let end = min(raw.count, at + Self.pieceBytes)
-                            try piece(0, UnsafeRawBufferPointer(rebasing: raw[at..<end]))
-                            at = end
-                        }
+                        try insert.execute(arguments: [part, n, data])
                     }
                     try db.execute(sql: "INSERT OR REPLACE INTO checkpoint (id, time, bytes, routes) VALUES (1, ?, ?, ?)",
                                    arguments: [Int(c.time), Data(), c.routes])
@@ -304,9 +293,6 @@ public final class SQLiteStore: Store {
         }
         if let committed { writers.read(count: committed) }
     }
-
-    /// The size of the pieces a checkpoint's bytes are stored in.
-    static let pieceBytes = 1 << 20
 
     public func checkpoint() throws -> Checkpoint? {
         try wrap {
@@ -327,9 +313,7 @@ public final class SQLiteStore: Store {
                 }
                 // The pieces are read one at a time, as the restore asks for them.
                 let queue = queue, path = path
-                let next = Counter()
-                c.pieces = {
-                    let n = next.take()
+                c.pieces = Checkpoint.tablePieces { n in
                     do {
                         return try queue.read { db in
                             try Row.fetchOne(db, sql: "SELECT bytes FROM checkpoint_piece WHERE part = 1 AND n = ?", arguments: [n]).map { row in
@@ -341,12 +325,6 @@ public final class SQLiteStore: Store {
                 return c
             }
         }
-    }
-
-    /// The next piece to read.
-    private final class Counter: @unchecked Sendable {
-        private var n = 0
-        func take() -> Int { defer { n += 1 }; return n }
     }
 
     public func clear() throws {

@@ -158,27 +158,12 @@ public final class PostgresStore: Store, @unchecked Sendable {
             """)
     }
 
-    /// The size of the pieces a checkpoint's bytes are stored in (as SQLite's).
-    static let pieceBytes = 1 << 20
-
     static func writeCheckpoint(_ c: Checkpoint, in s: PostgresSession) throws {
         try s.execute("DELETE FROM checkpoint_piece")
-        var n: [Int32] = [0, 0]
-        func piece(_ part: Int32, _ raw: UnsafeRawBufferPointer) throws {
-            guard raw.count > 0 else { return }
+        try c.storePieces { part, n, raw in
             var buffer = ByteBufferAllocator().buffer(capacity: raw.count)
             buffer.writeBytes(raw)
-            try s.query("INSERT INTO checkpoint_piece VALUES (\(part), \(n[Int(part)]), \(buffer))")
-            n[Int(part)] += 1
-        }
-        let bytes = try c.writer.map { try $0.write { try piece(1, $0) } } ?? c.bytes
-        try bytes.withUnsafeBytes { raw in
-            var at = 0
-            while at < raw.count {
-                let end = min(raw.count, at + pieceBytes)
-                try piece(0, UnsafeRawBufferPointer(rebasing: raw[at..<end]))
-                at = end
-            }
+            try s.query("INSERT INTO checkpoint_piece VALUES (\(Int32(part)), \(Int32(n)), \(buffer))")
         }
         try s.query("""
             INSERT INTO checkpoint (id, time, bytes, routes) VALUES (1, \(Int64(c.time)), '\\x'::bytea, \(c.routes.map { Int64($0) }))
@@ -199,22 +184,15 @@ public final class PostgresStore: Store, @unchecked Sendable {
                 c.bytes += try reader(row, "checkpoint_piece").bytes("bytes")
             }
             // The routing tables' pieces are read one at a time, as the restore asks for them.
-            let next = PieceCounter()
-            c.pieces = { [self] in
-                let n = Int32(next.take())
-                return try with { s in
-                    try s.query("SELECT bytes FROM checkpoint_piece WHERE part = 1 AND n = \(n)").first.map { row in
+            c.pieces = Checkpoint.tablePieces { [self] n in
+                try with { s in
+                    try s.query("SELECT bytes FROM checkpoint_piece WHERE part = 1 AND n = \(Int32(n))").first.map { row in
                         try reader(row, "checkpoint_piece", key: "1/\(n)").bytes("bytes")
                     }
                 }
             }
             return c
         }
-    }
-
-    private final class PieceCounter: @unchecked Sendable {
-        private var n = 0
-        func take() -> Int { defer { n += 1 }; return n }
     }
 
     public func clear() throws {

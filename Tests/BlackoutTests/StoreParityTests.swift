@@ -90,8 +90,7 @@ struct StoreParityTests {
         p.arguments = ["ingest", "-q", "--db", pg, "--registry", IngestCommandTests.registry, IngestCommandTests.rib, updates]
         p.environment = ProcessInfo.processInfo.environment.merging(["BLACKOUT_FAILPOINT": "hold-commit", "BLACKOUT_FAILPOINT_READY": ready]) { $1 }
         try p.run()
-        let deadline = Date().addingTimeInterval(120)
-        while !FileManager.default.fileExists(atPath: ready) && p.isRunning && Date() < deadline { usleep(50_000) }
+        WorkQueueTests.waitForFailpoint(ready, p)
         #expect(FileManager.default.fileExists(atPath: ready), "the ingest never reached its commit")
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()

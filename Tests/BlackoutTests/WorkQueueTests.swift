@@ -34,6 +34,12 @@ struct WorkQueueTests {
         return p
     }
 
+    /// Waits (up to 120 s) until a process held at a failpoint has created `ready`, or has ended.
+    static func waitForFailpoint(_ ready: String, _ p: Process) {
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: ready) && p.isRunning && Date() < deadline { usleep(20_000) }
+    }
+
     static func wait(_ p: Process, seconds: Double = 300) {
         let deadline = Date().addingTimeInterval(seconds)
         while p.isRunning && Date() < deadline { usleep(20_000) }
@@ -117,8 +123,7 @@ struct WorkQueueTests {
         defer { try? FileManager.default.removeItem(atPath: ready) }
         let doomed = try Self.worker(db, archives, name: "doomed", extra: ["--lease", "2"],
                                      environment: ["BLACKOUT_FAILPOINT": "hold-task", "BLACKOUT_FAILPOINT_READY": ready])
-        let deadline = Date().addingTimeInterval(120)
-        while !FileManager.default.fileExists(atPath: ready) && doomed.isRunning && Date() < deadline { usleep(20_000) }
+        Self.waitForFailpoint(ready, doomed)
         #expect(FileManager.default.fileExists(atPath: ready), "the worker never reached the middle of its task")
         kill(doomed.processIdentifier, SIGKILL)
         doomed.waitUntilExit()
@@ -143,8 +148,7 @@ struct WorkQueueTests {
         defer { try? FileManager.default.removeItem(atPath: ready) }
         let w = try Self.worker(db, archives, name: "stopped",
                                 environment: ["BLACKOUT_FAILPOINT": "hold-task", "BLACKOUT_FAILPOINT_READY": ready, "BLACKOUT_FAILPOINT_SECONDS": "2"])
-        let deadline = Date().addingTimeInterval(120)
-        while !FileManager.default.fileExists(atPath: ready) && w.isRunning && Date() < deadline { usleep(20_000) }
+        Self.waitForFailpoint(ready, w)
         kill(w.processIdentifier, SIGTERM)
         Self.wait(w, seconds: 30)
         #expect(w.terminationStatus == 0)
@@ -239,8 +243,7 @@ struct WorkQueueTests {
         let w = try Self.worker(db, archives, name: "w", extra: ["--lease", "3", "--reconnect", "2"],
                                 environment: ["BLACKOUT_FAILPOINT": "hold-task", "BLACKOUT_FAILPOINT_READY": ready, "BLACKOUT_FAILPOINT_SECONDS": "6"],
                                 log: log)
-        let deadline = Date().addingTimeInterval(120)
-        while !FileManager.default.fileExists(atPath: ready) && w.isRunning && Date() < deadline { usleep(20_000) }
+        Self.waitForFailpoint(ready, w)
         server.stop(immediately: true)
         Thread.sleep(forTimeInterval: 4)
         try server.start()
