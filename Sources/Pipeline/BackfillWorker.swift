@@ -172,7 +172,7 @@ public final class BackfillWorker: @unchecked Sendable {
                 let value = try body()
                 pause = 0.5
                 return value
-            } catch let e as StoreError where e.connectionLost || e.message.contains("cannot reach") || e.busy {
+            } catch let e as StoreError where e.connectionLost || e.busy {
                 onEvent("the store: \(e.message); trying again in \(pause) s")
                 try await Task.sleep(for: .seconds(pause))
                 pause = min(pause * 2, 30)
