@@ -49,11 +49,13 @@ public final class CensusBuilder {
     var peerCount = 0
     /// Whether a table in memory was read (`add(_:)` of `InternedRoutes`): no element may follow.
     var readInterned = false
+    /// The table in memory that was read, as the summing reads it (its routes are not copied).
+    var interned: (any CensusTable)?
     /// Slot of each prefix; not kept while prefixes arrive in ascending order (as one TDv2
     /// RIB lists them: none can repeat), and built at the first prefix out of order.
     private var prefixIndex: [Prefix: Int32] = [:]
     private var prefixesAscending = true
-    private var prefixes: [Prefix] = []
+    private(set) var prefixes: [Prefix] = []
     /// The registered country of each prefix (raw code, 0 for none).
     private(set) var prefixCountry: [UInt16] = []
     // Routes in arrival order, as parallel arrays (no array per prefix).
@@ -77,9 +79,6 @@ public final class CensusBuilder {
     public init(options: CensusOptions = CensusOptions(), registry: @escaping (UInt32) throws -> RegistryDatabase) {
         self.options = options
         self.loadRegistry = registry
-        routeSlot.reserveCapacity(1 << 20)
-        routePeer.reserveCapacity(1 << 20)
-        routeWalk.reserveCapacity(1 << 20)
     }
 
     /// A census of a table already read, with the registry for its time `time` (for a table
@@ -97,6 +96,9 @@ public final class CensusBuilder {
         precondition(!readInterned, "a census builder reads one table")
         if !options.peerASNs.isEmpty, !options.peerASNs.contains(e.peerASN) { return }
         if walker == nil {
+            routeSlot.reserveCapacity(1 << 20)
+            routePeer.reserveCapacity(1 << 20)
+            routeWalk.reserveCapacity(1 << 20)
             let db = try loadRegistry(e.timestamp)
             registry = db
             walker = PathWalker(registry: db)
@@ -213,6 +215,7 @@ public final class CensusBuilder {
     /// Computes the census; nil when no RIB entry was added (no registry was loaded).
     public func finish() -> Census? {
         guard let registry, let walker else { return nil }
+        if let interned { return summarise(interned, registry: registry, walker: walker, phases: [.zero, .zero]) }
         let t0 = ContinuousClock.now
         let (offsets, order) = groupedRoutes()
         let t1 = ContinuousClock.now
@@ -222,6 +225,14 @@ public final class CensusBuilder {
                                  routeWalk: routeWalk, fullFeed: fullFeed,
                                  fullFeedCount: fullFeed.filter { $0 }.count, peerCount: peerCount,
                                  rule: options.rule)
+        return summarise(table, registry: registry, walker: walker, phases: [t1 - t0, t2 - t1])
+    }
+
+    /// The census of `table`: its prefixes ordered by country, the countries summed on both
+    /// cores. `phases`: how long grouping the routes and finding the full-feed peers took.
+    private func summarise<Table: CensusTable>(_ table: Table, registry: RegistryDatabase, walker: PathWalker,
+                                               phases: [Duration]) -> Census {
+        let t2 = ContinuousClock.now
         // Prefix indexes by country (a counting sort on the raw country code).
         var countryOffsets = [Int](repeating: 0, count: Int(UInt16.max) + 2)
         for cc in prefixCountry { countryOffsets[Int(cc) + 1] += 1 }
@@ -263,12 +274,11 @@ public final class CensusBuilder {
             results.set(part, (reports, visible))
         }
         let visible = results.values.reduce(0) { $0 + $1.1 }
-        let fullFeedCount = table.fullFeedCount
         let reports = results.values.flatMap(\.0)
             .sorted { $0.prefixes != $1.prefixes ? $0.prefixes > $1.prefixes : $0.country < $1.country }
         let t4 = ContinuousClock.now
-        phaseTimes = [t1 - t0, t2 - t1, t3 - t2, t4 - t3]
-        return Census(countries: reports, peers: peerCount, fullFeedPeers: fullFeedCount,
+        phaseTimes = phases + [t3 - t2, t4 - t3]
+        return Census(countries: reports, peers: peerCount, fullFeedPeers: table.fullFeedCount,
                       prefixes: prefixes.count, visiblePrefixes: visible, timestamp: timestamp)
     }
 }

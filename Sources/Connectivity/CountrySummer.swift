@@ -1,8 +1,22 @@
 import MRT
 import Registry
 
-/// The routes of a census, grouped by prefix, and what the summing needs to read them.
-struct GroupedTable {
+/// The routes of a census by prefix slot, as the summing reads them: read concurrently by
+/// one `CountrySummer` per thread, never written.
+protocol CensusTable: Sendable {
+    /// The prefix of each slot.
+    var prefixes: [Prefix] { get }
+    var fullFeedCount: Int { get }
+    var peerCount: Int { get }
+    /// Which prefixes count (`counts`).
+    var rule: VisibilityRule { get }
+    /// Appends the routes of full-feed peers for the prefix of slot `i`, as (census peer
+    /// id, walk index or -1 without AS path), in peer order.
+    func fullFeedRoutes(ofSlot i: Int, into routes: inout ScratchList<(peer: UInt16, walk: Int32)>)
+}
+
+/// The routes of a census read as RIB elements, grouped by prefix.
+struct GroupedTable: CensusTable {
     let prefixes: [Prefix]
     /// The routes of prefix `i` are `order[offsets[i]..<offsets[i + 1]]`.
     let offsets: [Int]
@@ -12,8 +26,16 @@ struct GroupedTable {
     let fullFeed: [Bool]
     let fullFeedCount: Int
     let peerCount: Int
-    /// Which prefixes count (`counts`); the full-feed peers are already in `fullFeed`.
     let rule: VisibilityRule
+
+    func fullFeedRoutes(ofSlot i: Int, into routes: inout ScratchList<(peer: UInt16, walk: Int32)>) {
+        for k in offsets[i]..<offsets[i + 1] {
+            let r = Int(order[k])
+            let peer = routePeer[r]
+            guard fullFeed[Int(peer)] else { continue }
+            routes.append((peer, routeWalk[r]))
+        }
+    }
 }
 
 /// An IPv4 range tagged with the dense id of an AS.
@@ -29,8 +51,8 @@ struct TaggedRange {
 ///
 /// One summer per thread: it owns its scratch memory (`deallocate` it when done); the
 /// table and the walker's results are only read.
-struct CountrySummer {
-    let table: GroupedTable
+struct CountrySummer<Table: CensusTable> {
+    let table: Table
     let registry: RegistryDatabase
     // The walker's results, held directly so that hot loops touch no class property.
     private let walks: [PathWalker.Walk]
@@ -69,7 +91,7 @@ struct CountrySummer {
     private var prefixProviders = ScratchList<Int32>()
     private var prefixOrigins = ScratchList<Int32>()
 
-    init(table: GroupedTable, walker: PathWalker, registry: RegistryDatabase) {
+    init(table: Table, walker: PathWalker, registry: RegistryDatabase) {
         self.table = table
         self.registry = registry
         walks = walker.walks
@@ -114,15 +136,10 @@ struct CountrySummer {
         routes.removeAll()
         generation += 1
         var carriers = 0
-        for k in table.offsets[i]..<table.offsets[i + 1] {
-            let r = Int(table.order[k])
-            let peer = table.routePeer[r]
-            guard table.fullFeed[Int(peer)] else { continue }
-            routes.append((peer, table.routeWalk[r]))
-            if peerStamp[Int(peer)] != generation {
-                peerStamp[Int(peer)] = generation
-                carriers += 1
-            }
+        table.fullFeedRoutes(ofSlot: i, into: &routes)
+        for r in routes.elements where peerStamp[Int(r.peer)] != generation {
+            peerStamp[Int(r.peer)] = generation
+            carriers += 1
         }
         return table.rule.counts(fullFeedCarriers: carriers, fullFeedPeers: table.fullFeedCount)
     }

@@ -22,6 +22,9 @@ public protocol InternedRoutes {
     func path(_ id: UInt32, into asns: inout [UInt32]) -> Bool
     /// Calls `body` with the prefix id and the path id of each route of peer `peer`, in any order.
     func forEachRoute(ofPeer peer: Int, _ body: (_ prefix: UInt32, _ path: UInt32) -> Void)
+    /// The path id of peer `peer`'s route to prefix `prefix`, nil when it has none. Called
+    /// from several threads at once while the census sums: it must only read.
+    func path(ofPeer peer: Int, prefix: UInt32) -> UInt32?
 }
 
 extension CensusBuilder {
@@ -31,9 +34,13 @@ extension CensusBuilder {
     /// country when its origin has no registered country. Prefixes no peer carries are not
     /// part of the table.
     ///
+    /// The routes are not copied: the census reads them from `table` when it sums
+    /// (`path(ofPeer:prefix:)`), so that a census of the monitor's tables costs a few bytes
+    /// per prefix and per path, not per route. `table` must not change until `finish`.
+    ///
     /// A builder reads one table: made with `init(options:registry:time:)`, given one
     /// `InternedRoutes` and no elements. `options.peerASNs` is not read.
-    public func add(_ table: some InternedRoutes) {
+    public func add<Routes: InternedRoutes>(_ table: Routes) {
         precondition(routesRead == 0 && !readInterned, "a census builder reads one table")
         readInterned = true
         guard let walker else { preconditionFailure("init(options:registry:time:) gives the builder its registry") }
@@ -44,9 +51,12 @@ extension CensusBuilder {
         var countryWalks: [UInt64: Int32] = [:]
         var asns: [UInt32] = []
         asns.reserveCapacity(64)
+        var peers: [Int] = []  // table peer of each census peer
+        var ipv4Routes: [Int] = []
         for p in 0..<table.peerCount {
             var peer: UInt16?
             var full = false
+            var ipv4 = 0
             table.forEachRoute(ofPeer: p) { prefixID, pathID in
                 if peer == nil {
                     guard !full, let id = newPeer() else { full = true; return }
@@ -57,20 +67,17 @@ extension CensusBuilder {
                     slot = newSlot(table.prefix(prefixID))
                     slotOf[Int(prefixID)] = slot
                 }
-                var walk = walkOf[Int(pathID)]
+                if !prefixes[Int(slot)].isV6 { ipv4 += 1 }
+                let walk = walkOf[Int(pathID)]
                 if walk == -2 || walk == -3 {
                     let cc = prefixCountry[Int(slot)]
-                    let key = UInt64(pathID) << 16 | UInt64(cc)
-                    if walk == -3, let w = countryWalks[key] {
-                        walk = w
-                    } else {
+                    let key = InternedTable<Routes>.key(pathID, cc)
+                    if walk == -2 || countryWalks[key] == nil {
                         let endsInSet = table.path(pathID, into: &asns)
                         if asns.isEmpty {
-                            walk = -1
                             walkOf[Int(pathID)] = -1
                         } else {
                             let (w, dependsOnCountry) = walker.walk(asns, endsInSet: endsInSet, country: CountryCode(rawValue: cc))
-                            walk = w
                             if dependsOnCountry {
                                 walkOf[Int(pathID)] = -3
                                 countryWalks[key] = w
@@ -80,11 +87,49 @@ extension CensusBuilder {
                         }
                     }
                 }
-                routeSlot.append(slot)
-                routePeer.append(peer!)
-                routeWalk.append(walk)
                 routesRead += 1
             }
+            if peer != nil {
+                peers.append(p)
+                ipv4Routes.append(ipv4)  // a peer has one route per prefix
+            }
+        }
+        let most = ipv4Routes.max() ?? 0
+        let fullFeed = peers.indices.filter { options.rule.isFullFeed(prefixes: ipv4Routes[$0], largest: most) }
+        var prefixIDs = [UInt32](repeating: 0, count: prefixes.count)
+        for (id, slot) in slotOf.enumerated() where slot >= 0 { prefixIDs[Int(slot)] = UInt32(id) }
+        interned = InternedTable(routes: table, prefixes: prefixes, prefixIDs: prefixIDs, prefixCountry: prefixCountry,
+                                 fullFeedPeers: fullFeed.map { (peers[$0], UInt16($0)) }, peerCount: peerCount,
+                                 walkOf: walkOf, countryWalks: countryWalks, rule: options.rule)
+    }
+}
+
+/// A table in memory as the census sums it: a prefix's full-feed routes are looked up in
+/// each full-feed peer's table, and their walks by path id (or by path and country).
+struct InternedTable<Routes: InternedRoutes>: CensusTable, @unchecked Sendable {  // only read while summing
+    let routes: Routes
+    let prefixes: [Prefix]
+    /// The table's prefix id of each slot.
+    let prefixIDs: [UInt32]
+    let prefixCountry: [UInt16]
+    /// (table peer, census peer) of each full-feed peer, in peer order.
+    let fullFeedPeers: [(table: Int, census: UInt16)]
+    let peerCount: Int
+    let walkOf: [Int32]
+    let countryWalks: [UInt64: Int32]
+    let rule: VisibilityRule
+
+    var fullFeedCount: Int { fullFeedPeers.count }
+
+    static func key(_ path: UInt32, _ country: UInt16) -> UInt64 { UInt64(path) << 16 | UInt64(country) }
+
+    func fullFeedRoutes(ofSlot i: Int, into list: inout ScratchList<(peer: UInt16, walk: Int32)>) {
+        let id = prefixIDs[i]
+        for (peer, censusPeer) in fullFeedPeers {
+            guard let path = routes.path(ofPeer: peer, prefix: id) else { continue }
+            var walk = walkOf[Int(path)]
+            if walk == -3 { walk = countryWalks[Self.key(path, prefixCountry[i])]! }
+            list.append((censusPeer, walk))
         }
     }
 }

@@ -71,4 +71,5 @@ struct StateRoutes: InternedRoutes {
     func prefix(_ id: UInt32) -> Prefix { prefixes[id] }
     func path(_ id: UInt32, into asns: inout [UInt32]) -> Bool { paths.path(id, into: &asns) }
     func forEachRoute(ofPeer peer: Int, _ body: (UInt32, UInt32) -> Void) { tables[peer].forEach(body) }
+    func path(ofPeer peer: Int, prefix: UInt32) -> UInt32? { tables[peer].path(of: prefix) }
 }
