@@ -10,9 +10,24 @@ protocol CensusTable: Sendable {
     var peerCount: Int { get }
     /// Which prefixes count (`counts`).
     var rule: VisibilityRule { get }
-    /// Appends the routes of full-feed peers for the prefix of slot `i`, as (census peer
-    /// id, walk index or -1 without AS path), in peer order.
-    func fullFeedRoutes(ofSlot i: Int, into routes: inout ScratchList<(peer: UInt16, walk: Int32)>)
+    /// Appends the routes of full-feed peers for the prefix of slot `i`, in peer order.
+    func fullFeedRoutes(ofSlot i: Int, into routes: inout ScratchList<CensusRoute>)
+}
+
+/// A route as the census sums it: its peer and its path's walk (`PathWalker`). The walk is
+/// of the whole path, or, with a `head`, of the path after its first AS, `head` (a dense AS
+/// id) being that first AS: then the route's provider is `PathWalker.extended`, and the
+/// ASes on its path are the walk's and `head`. (Routes held in memory share their paths'
+/// rests, so that the census walks the rests once, not every peer's path.)
+struct CensusRoute {
+    var peer: UInt16
+    /// Index in the walker's `walks`; -1 when the route has no AS path.
+    var walk: Int32
+    /// -1 when `walk` is the whole path's.
+    var head: Int32 = -1
+
+    /// The walk and head as one value, to tell distinct paths apart.
+    var pathKey: UInt64 { UInt64(UInt32(bitPattern: walk)) << 32 | UInt64(UInt32(bitPattern: head)) }
 }
 
 /// The routes of a census read as RIB elements, grouped by prefix.
@@ -28,12 +43,12 @@ struct GroupedTable: CensusTable {
     let peerCount: Int
     let rule: VisibilityRule
 
-    func fullFeedRoutes(ofSlot i: Int, into routes: inout ScratchList<(peer: UInt16, walk: Int32)>) {
+    func fullFeedRoutes(ofSlot i: Int, into routes: inout ScratchList<CensusRoute>) {
         for k in offsets[i]..<offsets[i + 1] {
             let r = Int(order[k])
             let peer = routePeer[r]
             guard fullFeed[Int(peer)] else { continue }
-            routes.append((peer, routeWalk[r]))
+            routes.append(CensusRoute(peer: peer, walk: routeWalk[r]))
         }
     }
 }
@@ -59,6 +74,7 @@ struct CountrySummer<Table: CensusTable> {
     private let pool: [Int32]
     private let isProvider: [Bool]
     private let asns: [UInt32]
+    private let countries: [UInt16]
 
     // Per ASN id, for the current country.
     private let providerPrefixes: ScratchArray<Int32>
@@ -85,9 +101,10 @@ struct CountrySummer<Table: CensusTable> {
     private let peers: ScratchArray<UInt64>
 
     // Per prefix.
-    private var routes = ScratchList<(peer: UInt16, walk: Int32)>()
+    private var routes = ScratchList<CensusRoute>()
     private let peerStamp: ScratchArray<Int32>
-    private var distinctWalks = ScratchList<Int32>()
+    /// The distinct paths (`CensusRoute.pathKey`) of the prefix.
+    private var distinctWalks = ScratchList<UInt64>()
     private var prefixProviders = ScratchList<Int32>()
     private var prefixOrigins = ScratchList<Int32>()
 
@@ -98,6 +115,7 @@ struct CountrySummer<Table: CensusTable> {
         pool = walker.pool
         isProvider = walker.isProvider
         asns = walker.asns
+        countries = walker.countries
         let n = asns.count
         providerPrefixes = ScratchArray(count: n, value: 0)
         providerPaths = ScratchArray(count: n, value: 0)
@@ -179,18 +197,20 @@ struct CountrySummer<Table: CensusTable> {
             peers[Int(r.peer) >> 6] |= 1 << UInt64(r.peer & 63)
             guard r.walk >= 0 else { continue }
             let w = walks[Int(r.walk)]
-            if w.provider >= 0 {
-                let p = Int(w.provider)
-                if providerPaths[p] == 0 { touchedProviders.append(w.provider) }
+            let (provider, frontier) = r.head < 0 ? (w.provider, w.frontier)
+                : PathWalker.extended(w, head: r.head, countries: countries)
+            if provider >= 0 {
+                let p = Int(provider)
+                if providerPaths[p] == 0 { touchedProviders.append(provider) }
                 providerPaths[p] += 1
-                if !prefixProviders.contains(w.provider) { prefixProviders.append(w.provider) }
-                if !isFrontier[Int(w.frontier)] {
-                    isFrontier[Int(w.frontier)] = true
-                    frontiers.append(w.frontier)
+                if !prefixProviders.contains(provider) { prefixProviders.append(provider) }
+                if !isFrontier[Int(frontier)] {
+                    isFrontier[Int(frontier)] = true
+                    frontiers.append(frontier)
                 }
             }
             if w.origin >= 0, !prefixOrigins.contains(w.origin) { prefixOrigins.append(w.origin) }
-            if !distinctWalks.contains(r.walk) { distinctWalks.append(r.walk) }
+            if !distinctWalks.contains(r.pathKey) { distinctWalks.append(r.pathKey) }
         }
         for p in prefixProviders.elements {
             providerPrefixes[Int(p)] += 1
@@ -207,29 +227,33 @@ struct CountrySummer<Table: CensusTable> {
                 }
             }
         }
-        // The ASes on every path of the prefix: counted per distinct walk.
+        // The ASes on every path of the prefix: counted per distinct path.
         guard !prefix.isV6, !distinctWalks.isEmpty else { return }
         generation += 1
         let g = generation
         pool.withUnsafeBufferPointer { pool in
-            for walk in distinctWalks.elements {
-                let w = walks[Int(walk)]
-                for k in Int(w.poolStart)..<Int(w.poolEnd) {
-                    let a = Int(pool[k])
-                    if stamp[a] != g {
-                        stamp[a] = g
-                        onWalks[a] = 1
+            /// Calls `body` with each distinct AS of the path `key`.
+            func forEachAS(_ key: UInt64, _ body: (Int32) -> Void) {
+                let w = walks[Int(UInt32(truncatingIfNeeded: key >> 32))]
+                let head = Int32(bitPattern: UInt32(truncatingIfNeeded: key))
+                let ases = pool[Int(w.poolStart)..<Int(w.poolEnd)]
+                for a in ases { body(a) }
+                if head >= 0, !ases.contains(head) { body(head) }
+            }
+            for key in distinctWalks.elements {
+                forEachAS(key) { a in
+                    if stamp[Int(a)] != g {
+                        stamp[Int(a)] = g
+                        onWalks[Int(a)] = 1
                     } else {
-                        onWalks[a] += 1
+                        onWalks[Int(a)] += 1
                     }
                 }
             }
             let all = Int32(distinctWalks.count)
-            let w = walks[Int(distinctWalks[0])]
-            for k in Int(w.poolStart)..<Int(w.poolEnd) {
-                let a = Int(pool[k])
-                guard onWalks[a] == all, isProvider[a] else { continue }
-                onAllRanges.append(TaggedRange(id: pool[k], first: range.first, last: range.last))
+            forEachAS(distinctWalks[0]) { a in
+                guard onWalks[Int(a)] == all, isProvider[Int(a)] else { return }
+                onAllRanges.append(TaggedRange(id: a, first: range.first, last: range.last))
             }
         }
     }

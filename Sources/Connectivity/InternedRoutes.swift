@@ -22,6 +22,11 @@ public protocol InternedRoutes {
     func path(_ id: UInt32, into asns: inout [UInt32]) -> Bool
     /// Calls `body` with the prefix id and the path id of each route of peer `peer`, in any order.
     func forEachRoute(ofPeer peer: Int, _ body: (_ prefix: UInt32, _ path: UInt32) -> Void)
+    /// The first ASN of path `id` and the id of the path after it (the same path without its
+    /// first ASN, ending as it ends), nil when it is the path's only ASN; nil for an empty
+    /// path. The census walks each such rest once for every peer whose path adds its own AS
+    /// in front.
+    func split(_ id: UInt32) -> (first: UInt32, rest: UInt32?)?
     /// The path id of peer `peer`'s route to prefix `prefix`, nil when it has none. Called
     /// from several threads at once while the census sums: it must only read.
     func path(ofPeer peer: Int, prefix: UInt32) -> UInt32?
@@ -44,8 +49,9 @@ extension CensusBuilder {
         precondition(routesRead == 0 && !readInterned, "a census builder reads one table")
         readInterned = true
         guard let walker else { preconditionFailure("init(options:registry:time:) gives the builder its registry") }
-        // Slot of each prefix id (-1: none yet); walk of each path id (-2: not walked yet,
-        // -3: depends on the prefix's country, see `countryWalks`; -1: no AS path).
+        // Slot of each prefix id (-1: none yet). A route's path is walked as its first AS in
+        // front of the rest of it (`split`), the rest walked once: walk of each path id (-2: not
+        // walked yet, -3: depends on the prefix's country, see `countryWalks`; -1: no AS path).
         var slotOf = [Int32](repeating: -1, count: table.prefixCount)
         var walkOf = [Int32](repeating: -2, count: table.pathCount)
         var countryWalks: [UInt64: Int32] = [:]
@@ -53,6 +59,26 @@ extension CensusBuilder {
         asns.reserveCapacity(64)
         var peers: [Int] = []  // table peer of each census peer
         var ipv4Routes: [Int] = []
+        /// The walk of path `id` for a prefix of country `cc`.
+        func walk(_ id: UInt32, _ cc: UInt16) -> Int32 {
+            let known = walkOf[Int(id)]
+            let key = InternedTable<Routes>.key(id, cc)
+            if known == -3, let w = countryWalks[key] { return w }
+            guard known == -2 || known == -3 else { return known }
+            let endsInSet = table.path(id, into: &asns)
+            if asns.isEmpty {
+                walkOf[Int(id)] = -1
+                return -1
+            }
+            let (w, dependsOnCountry) = walker.walk(asns, endsInSet: endsInSet, country: CountryCode(rawValue: cc))
+            if dependsOnCountry {
+                walkOf[Int(id)] = -3
+                countryWalks[key] = w
+            } else {
+                walkOf[Int(id)] = w
+            }
+            return w
+        }
         for p in 0..<table.peerCount {
             var peer: UInt16?
             var full = false
@@ -68,24 +94,12 @@ extension CensusBuilder {
                     slotOf[Int(prefixID)] = slot
                 }
                 if !prefixes[Int(slot)].isV6 { ipv4 += 1 }
-                let walk = walkOf[Int(pathID)]
-                if walk == -2 || walk == -3 {
-                    let cc = prefixCountry[Int(slot)]
-                    let key = InternedTable<Routes>.key(pathID, cc)
-                    if walk == -2 || countryWalks[key] == nil {
-                        let endsInSet = table.path(pathID, into: &asns)
-                        if asns.isEmpty {
-                            walkOf[Int(pathID)] = -1
-                        } else {
-                            let (w, dependsOnCountry) = walker.walk(asns, endsInSet: endsInSet, country: CountryCode(rawValue: cc))
-                            if dependsOnCountry {
-                                walkOf[Int(pathID)] = -3
-                                countryWalks[key] = w
-                            } else {
-                                walkOf[Int(pathID)] = w
-                            }
-                        }
-                    }
+                let cc = prefixCountry[Int(slot)]
+                if let (first, rest) = table.split(pathID), let rest {
+                    let w = walk(rest, cc)
+                    if w >= 0 { walker.noteExtended(w, head: walker.register(first)) }
+                } else {
+                    _ = walk(pathID, cc)
                 }
                 routesRead += 1
             }
@@ -98,16 +112,17 @@ extension CensusBuilder {
         let fullFeed = peers.indices.filter { options.rule.isFullFeed(prefixes: ipv4Routes[$0], largest: most) }
         var prefixIDs = [UInt32](repeating: 0, count: prefixes.count)
         for (id, slot) in slotOf.enumerated() where slot >= 0 { prefixIDs[Int(slot)] = UInt32(id) }
-        interned = InternedTable(routes: table, prefixes: prefixes, prefixIDs: prefixIDs, prefixCountry: prefixCountry,
-                                 fullFeedPeers: fullFeed.map { (peers[$0], UInt16($0)) }, peerCount: peerCount,
-                                 walkOf: walkOf, countryWalks: countryWalks, rule: options.rule)
+        interned = InternedTable(routes: table, walker: walker, prefixes: prefixes, prefixIDs: prefixIDs,
+                                 prefixCountry: prefixCountry, fullFeedPeers: fullFeed.map { (peers[$0], UInt16($0)) },
+                                 peerCount: peerCount, walkOf: walkOf, countryWalks: countryWalks, rule: options.rule)
     }
 }
 
 /// A table in memory as the census sums it: a prefix's full-feed routes are looked up in
-/// each full-feed peer's table, and their walks by path id (or by path and country).
+/// each full-feed peer's table, and their walks by the path's rest (or by rest and country).
 struct InternedTable<Routes: InternedRoutes>: CensusTable, @unchecked Sendable {  // only read while summing
     let routes: Routes
+    let walker: PathWalker
     let prefixes: [Prefix]
     /// The table's prefix id of each slot.
     let prefixIDs: [UInt32]
@@ -123,13 +138,18 @@ struct InternedTable<Routes: InternedRoutes>: CensusTable, @unchecked Sendable {
 
     static func key(_ path: UInt32, _ country: UInt16) -> UInt64 { UInt64(path) << 16 | UInt64(country) }
 
-    func fullFeedRoutes(ofSlot i: Int, into list: inout ScratchList<(peer: UInt16, walk: Int32)>) {
+    func fullFeedRoutes(ofSlot i: Int, into list: inout ScratchList<CensusRoute>) {
         let id = prefixIDs[i]
         for (peer, censusPeer) in fullFeedPeers {
             guard let path = routes.path(ofPeer: peer, prefix: id) else { continue }
-            var walk = walkOf[Int(path)]
-            if walk == -3 { walk = countryWalks[Self.key(path, prefixCountry[i])]! }
-            list.append((censusPeer, walk))
+            var route = CensusRoute(peer: censusPeer, walk: -1)
+            if let (first, rest) = routes.split(path) {
+                let walked = rest ?? path
+                route.walk = walkOf[Int(walked)]
+                if route.walk == -3 { route.walk = countryWalks[Self.key(walked, prefixCountry[i])]! }
+                if rest != nil { route.head = walker.existingID(first) }
+            }
+            list.append(route)
         }
     }
 }

@@ -19,6 +19,10 @@ final class PathWalker: @unchecked Sendable {  // written while reading, only re
         /// Dense ids of the path's distinct ASNs, in `pool[poolStart..<poolEnd]`.
         var poolStart: Int32
         var poolEnd: Int32
+        /// Dense id of the path's first ASN (the nearest AS), and the country the walk took
+        /// for home: what the walk of the path with one more AS in front is made from (`extended`).
+        var first: Int32
+        var home: UInt16
     }
 
     let registry: RegistryDatabase
@@ -28,7 +32,7 @@ final class PathWalker: @unchecked Sendable {  // written while reading, only re
     /// Whether the AS of each dense id is some walk's international provider.
     private(set) var isProvider: [Bool] = []
     /// The registered country of each dense id (raw code, 0 for none).
-    private var countries: [UInt16] = []
+    private(set) var countries: [UInt16] = []
     /// Dense ids of 16-bit ASNs by ASN (-1 before first seen); larger ASNs are hashed.
     private var smallIDs = [Int32](repeating: -1, count: 1 << 16)
     private var ids: [UInt32: Int32] = [:]
@@ -60,6 +64,34 @@ final class PathWalker: @unchecked Sendable {  // written while reading, only re
         isProvider.append(false)
         countries.append(registry.country(ofASN: asn)?.rawValue ?? 0)
         return i
+    }
+
+    /// The dense id of `asn`, given one by an earlier walk or `register`.
+    func existingID(_ asn: UInt32) -> Int32 {
+        let i = asn < 1 << 16 ? smallIDs[Int(asn)] : ids[asn] ?? -1
+        precondition(i >= 0, "AS\(asn) was never registered")
+        return i
+    }
+
+    /// The dense id of `asn`, given one if it has none.
+    func register(_ asn: UInt32) -> Int32 { id(asn) }
+
+    /// The international provider and frontier AS of the path `head` followed by the path of
+    /// walk `w` (the walk as `ProviderWalk` would take it over the longer path): the same as
+    /// `w`'s when `w` found one; else `head` when it is registered in another country than
+    /// `w`'s home and is not a repeat of the path's first AS (prepending).
+    /// (`countries`: the walker's, by dense id.)
+    @inline(__always)
+    static func extended(_ w: Walk, head: Int32, countries: [UInt16]) -> (provider: Int32, frontier: Int32) {
+        if w.provider >= 0 || head == w.first { return (w.provider, w.frontier) }
+        let cc = countries[Int(head)]
+        return cc != 0 && cc != w.home ? (head, w.first) : (-1, -1)
+    }
+
+    /// Marks `head` as a provider when it is the provider of the walk `w` extended by it.
+    func noteExtended(_ w: Int32, head: Int32) {
+        let (provider, _) = Self.extended(walks[Int(w)], head: head, countries: countries)
+        if provider == head { isProvider[Int(head)] = true }
     }
 
     /// The walk of a path (an index into `walks`), or nil when there is no AS path.
@@ -94,7 +126,8 @@ final class PathWalker: @unchecked Sendable {  // written while reading, only re
         for i in path where !pool[start...].contains(i) { pool.append(i) }
         if provider >= 0 { isProvider[Int(provider)] = true }
         walks.append(Walk(origin: endsInSet ? -1 : origin, provider: provider, frontier: frontier,
-                          poolStart: Int32(start), poolEnd: Int32(pool.count)))
+                          poolStart: Int32(start), poolEnd: Int32(pool.count), first: path[0],
+                          home: originCountry != 0 ? originCountry : country.rawValue))
         // The walk depends on the prefix's country only when the origin's is unknown.
         return (Int32(walks.count - 1), originCountry == 0)
     }

@@ -72,4 +72,5 @@ struct StateRoutes: InternedRoutes {
     func path(_ id: UInt32, into asns: inout [UInt32]) -> Bool { paths.path(id, into: &asns) }
     func forEachRoute(ofPeer peer: Int, _ body: (UInt32, UInt32) -> Void) { tables[peer].forEach(body) }
     func path(ofPeer peer: Int, prefix: UInt32) -> UInt32? { tables[peer].path(of: prefix) }
+    func split(_ id: UInt32) -> (first: UInt32, rest: UInt32?)? { paths.split(id) }
 }

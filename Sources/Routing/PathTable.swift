@@ -60,6 +60,15 @@ public struct PathTable {
         }
     }
 
+    /// The first ASN of path `id` and the id of the rest of it (nil when it is the only
+    /// ASN); nil for the empty path. The rest is a path of its own, ending as `id` ends.
+    public func split(_ id: UInt32) -> (first: UInt32, rest: UInt32?)? {
+        let k = keys[Int(id)]
+        guard k != Self.emptyKey else { return nil }
+        let tail = k & 0xFFFF_FFFF
+        return (UInt32(truncatingIfNeeded: k >> 32), tail < 2 ? nil : UInt32(truncatingIfNeeded: tail - 2))
+    }
+
     /// The origin AS of path `id` (its last ASN; 0 when the path ends in an AS_SET or is empty).
     public func origin(_ id: UInt32) -> UInt32 {
         var k = keys[Int(id)]
