@@ -107,7 +107,10 @@ struct IngestCommand: AsyncParsableCommand {
             + ", \(report.bins) bins, \(outages) outage and \(report.events.count - outages) instability events changed"
             + ", \(report.openEvents) open"
         if let r = report.restored { line += "; state restored (\(r.bytes >> 20) MiB in \(String(format: r.seconds)) s)" }
-        line += "; state saved (\(report.checkpoint.bytes >> 20) MiB)"
+        line += "; state saved (\(report.checkpoint.bytes >> 20) MiB in \(String(format: report.checkpoint.seconds)) s)"
+        if report.census.countries > 0 {
+            line += "; census of \(report.census.countries) countries in \(String(format: report.census.seconds)) s"
+        }
         StandardStreams.printError(line)
         print(EventRendering.text(report.events), terminator: "")
         if report.damagedRecords > 0 || !report.failed.isEmpty { throw ExitCode(ExitCodes.damagedInput) }
