@@ -27,9 +27,10 @@ public protocol InternedRoutes {
     /// path. The census walks each such rest once for every peer whose path adds its own AS
     /// in front.
     func split(_ id: UInt32) -> (first: UInt32, rest: UInt32?)?
-    /// The path id of peer `peer`'s route to prefix `prefix`, nil when it has none. Called
-    /// from several threads at once while the census sums: it must only read.
-    func path(ofPeer peer: Int, prefix: UInt32) -> UInt32?
+    /// Writes to `paths[k]` the path id of peer `peers[k]`'s route to prefix `prefix`, or
+    /// `UInt32.max` when it has none: the census asks once per prefix for its full-feed
+    /// peers' routes. Called from several threads at once while the census sums: it must only read.
+    func paths(ofPrefix prefix: UInt32, peers: [Int], into paths: UnsafeMutableBufferPointer<UInt32>)
 }
 
 extension CensusBuilder {
@@ -45,7 +46,7 @@ extension CensusBuilder {
     ///
     /// A builder reads one table: made with `init(options:registry:time:)`, given one
     /// `InternedRoutes` and no elements. `options.peerASNs` is not read.
-    public func add<Routes: InternedRoutes>(_ table: Routes) {
+    public func add(_ table: any InternedRoutes) {
         precondition(routesRead == 0 && !readInterned, "a census builder reads one table")
         readInterned = true
         guard let walker else { preconditionFailure("init(options:registry:time:) gives the builder its registry") }
@@ -62,7 +63,7 @@ extension CensusBuilder {
         /// The walk of path `id` for a prefix of country `cc`.
         func walk(_ id: UInt32, _ cc: UInt16) -> Int32 {
             let known = walkOf[Int(id)]
-            let key = InternedTable<Routes>.key(id, cc)
+            let key = InternedTable.key(id, cc)
             if known == -3, let w = countryWalks[key] { return w }
             guard known == -2 || known == -3 else { return known }
             let endsInSet = table.path(id, into: &asns)
@@ -113,22 +114,24 @@ extension CensusBuilder {
         var prefixIDs = [UInt32](repeating: 0, count: prefixes.count)
         for (id, slot) in slotOf.enumerated() where slot >= 0 { prefixIDs[Int(slot)] = UInt32(id) }
         interned = InternedTable(routes: table, walker: walker, prefixes: prefixes, prefixIDs: prefixIDs,
-                                 prefixCountry: prefixCountry, fullFeedPeers: fullFeed.map { (peers[$0], UInt16($0)) },
+                                 prefixCountry: prefixCountry, fullFeedPeers: fullFeed.map { peers[$0] },
+                                 fullFeedCensusPeers: fullFeed.map { UInt16($0) },
                                  peerCount: peerCount, walkOf: walkOf, countryWalks: countryWalks, rule: options.rule)
     }
 }
 
 /// A table in memory as the census sums it: a prefix's full-feed routes are looked up in
 /// each full-feed peer's table, and their walks by the path's rest (or by rest and country).
-struct InternedTable<Routes: InternedRoutes>: CensusTable, @unchecked Sendable {  // only read while summing
-    let routes: Routes
+struct InternedTable: CensusTable, @unchecked Sendable {  // only read while summing
+    let routes: any InternedRoutes
     let walker: PathWalker
     let prefixes: [Prefix]
     /// The table's prefix id of each slot.
     let prefixIDs: [UInt32]
     let prefixCountry: [UInt16]
-    /// (table peer, census peer) of each full-feed peer, in peer order.
-    let fullFeedPeers: [(table: Int, census: UInt16)]
+    /// The table peer and the census peer of each full-feed peer, in peer order.
+    let fullFeedPeers: [Int]
+    let fullFeedCensusPeers: [UInt16]
     let peerCount: Int
     let walkOf: [Int32]
     let countryWalks: [UInt64: Int32]
@@ -139,17 +142,18 @@ struct InternedTable<Routes: InternedRoutes>: CensusTable, @unchecked Sendable {
     static func key(_ path: UInt32, _ country: UInt16) -> UInt64 { UInt64(path) << 16 | UInt64(country) }
 
     func fullFeedRoutes(ofSlot i: Int, into list: inout ScratchList<CensusRoute>) {
-        let id = prefixIDs[i]
-        for (peer, censusPeer) in fullFeedPeers {
-            guard let path = routes.path(ofPeer: peer, prefix: id) else { continue }
-            var route = CensusRoute(peer: censusPeer, walk: -1)
-            if let (first, rest) = routes.split(path) {
-                let walked = rest ?? path
-                route.walk = walkOf[Int(walked)]
-                if route.walk == -3 { route.walk = countryWalks[Self.key(walked, prefixCountry[i])]! }
-                if rest != nil { route.head = walker.existingID(first) }
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: fullFeedPeers.count) { paths in
+            routes.paths(ofPrefix: prefixIDs[i], peers: fullFeedPeers, into: paths)
+            for (k, path) in paths.enumerated() where path != UInt32.max {
+                var route = CensusRoute(peer: fullFeedCensusPeers[k], walk: -1)
+                if let (first, rest) = routes.split(path) {
+                    let walked = rest ?? path
+                    route.walk = walkOf[Int(walked)]
+                    if route.walk == -3 { route.walk = countryWalks[Self.key(walked, prefixCountry[i])]! }
+                    if rest != nil { route.head = walker.existingID(first) }
+                }
+                list.append(route)
             }
-            list.append(route)
         }
     }
 }

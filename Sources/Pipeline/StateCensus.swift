@@ -71,6 +71,8 @@ struct StateRoutes: InternedRoutes {
     func prefix(_ id: UInt32) -> Prefix { prefixes[id] }
     func path(_ id: UInt32, into asns: inout [UInt32]) -> Bool { paths.path(id, into: &asns) }
     func forEachRoute(ofPeer peer: Int, _ body: (UInt32, UInt32) -> Void) { tables[peer].forEach(body) }
-    func path(ofPeer peer: Int, prefix: UInt32) -> UInt32? { tables[peer].path(of: prefix) }
+    func paths(ofPrefix prefix: UInt32, peers: [Int], into paths: UnsafeMutableBufferPointer<UInt32>) {
+        for (k, peer) in peers.enumerated() { paths[k] = tables[peer].path(of: prefix) ?? UInt32.max }
+    }
     func split(_ id: UInt32) -> (first: UInt32, rest: UInt32?)? { paths.split(id) }
 }
