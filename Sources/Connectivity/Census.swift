@@ -50,7 +50,7 @@ public final class CensusBuilder {
     /// Whether a table in memory was read (`add(_:)` of `InternedRoutes`): no element may follow.
     var readInterned = false
     /// The table in memory that was read, as the summing reads it (its routes are not copied).
-    var interned: (any CensusTable)?
+    var interned: InternedTable?
     /// Slot of each prefix; not kept while prefixes arrive in ascending order (as one TDv2
     /// RIB lists them: none can repeat), and built at the first prefix out of order.
     private var prefixIndex: [Prefix: Int32] = [:]

@@ -210,8 +210,9 @@ struct CountrySummer<Table: CensusTable> {
                 }
             }
             if w.origin >= 0, !prefixOrigins.contains(w.origin) { prefixOrigins.append(w.origin) }
-            if !distinctWalks.contains(r.pathKey) { distinctWalks.append(r.pathKey) }
+            distinctWalks.append(r.pathKey)
         }
+        distinctWalks.sortAndRemoveDuplicates()
         for p in prefixProviders.elements {
             providerPrefixes[Int(p)] += 1
             if !prefix.isV6 { providerRanges.append(TaggedRange(id: p, first: range.first, last: range.last)) }
@@ -236,9 +237,13 @@ struct CountrySummer<Table: CensusTable> {
             func forEachAS(_ key: UInt64, _ body: (Int32) -> Void) {
                 let w = walks[Int(UInt32(truncatingIfNeeded: key >> 32))]
                 let head = Int32(bitPattern: UInt32(truncatingIfNeeded: key))
-                let ases = pool[Int(w.poolStart)..<Int(w.poolEnd)]
-                for a in ases { body(a) }
-                if head >= 0, !ases.contains(head) { body(head) }
+                var headOnPath = head < 0
+                for k in Int(w.poolStart)..<Int(w.poolEnd) {
+                    let a = pool[k]
+                    if a == head { headOnPath = true }
+                    body(a)
+                }
+                if !headOnPath { body(head) }
             }
             for key in distinctWalks.elements {
                 forEachAS(key) { a in

@@ -56,6 +56,7 @@ extension CensusBuilder {
         var slotOf = [Int32](repeating: -1, count: table.prefixCount)
         var walkOf = [Int32](repeating: -2, count: table.pathCount)
         var countryWalks: [UInt64: Int32] = [:]
+        var pathDone = [UInt64](repeating: 0, count: (table.pathCount + 63) / 64)
         var asns: [UInt32] = []
         asns.reserveCapacity(64)
         var peers: [Int] = []  // table peer of each census peer
@@ -95,12 +96,17 @@ extension CensusBuilder {
                     slotOf[Int(prefixID)] = slot
                 }
                 if !prefixes[Int(slot)].isV6 { ipv4 += 1 }
+                // A path is walked once, unless its walk depends on the prefix's country.
+                let (word, bit) = (Int(pathID) >> 6, UInt64(1) << UInt64(pathID & 63))
+                guard pathDone[word] & bit == 0 else { routesRead += 1; return }
                 let cc = prefixCountry[Int(slot)]
                 if let (first, rest) = table.split(pathID), let rest {
                     let w = walk(rest, cc)
                     if w >= 0 { walker.noteExtended(w, head: walker.register(first)) }
+                    if walkOf[Int(rest)] != -3 { pathDone[word] |= bit }
                 } else {
                     _ = walk(pathID, cc)
+                    if walkOf[Int(pathID)] != -3 { pathDone[word] |= bit }
                 }
                 routesRead += 1
             }

@@ -60,6 +60,20 @@ struct ScratchList<T: BitwiseCopyable> {
         return false
     }
 
+    /// Sorts the values and keeps one of each: a set made in O(n log n), where checking
+    /// `contains` before each append is O(n^2) (a prefix carried by many peers).
+    mutating func sortAndRemoveDuplicates() where T: Comparable {
+        guard count > 1 else { return }
+        var all = UnsafeMutableBufferPointer(start: base, count: count)
+        all.sort()
+        var kept = 1
+        for i in 1..<count where base[i] != base[kept - 1] {
+            base[kept] = base[i]
+            kept += 1
+        }
+        count = kept
+    }
+
     var isEmpty: Bool { count == 0 }
     mutating func removeAll() { count = 0 }
     var elements: UnsafeBufferPointer<T> { UnsafeBufferPointer(start: base, count: count) }
