@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import Registry
 import StorePostgres
 
 /// `blackout worker`: works through the queue in PostgreSQL.
@@ -21,13 +22,21 @@ struct WorkerCommand: AsyncParsableCommand {
             damaged records by content hash. (The per-collector counts that the merge into bins and events needs \
             are the next step; see README "Many machines".)
 
-            Example: blackout worker --db postgres://blackout@db/blackout --archive-dir /mirror --exit-when-idle
+            --registry names the directory of RIR statistics files the results are to be computed with (as \
+            `ingest --registry`); it is read at start, so that a worker with a wrong directory stops at once \
+            instead of after claiming work. Today's scan does not map prefixes yet.
+
+            Example: blackout worker --db postgres://blackout@db/blackout --registry /data/registry \
+                     --archive-dir /mirror --exit-when-idle
             """
     )
 
     @OptionGroup var database: QueueDatabaseOption
 
     @OptionGroup var archives: ArchiveSourceOptions
+
+    @Option(help: ArgumentHelp("Directory of RIR statistics files (see `blackout registry update`); checked at start.", valueName: "dir"))
+    var registry: String?
 
     @Flag(help: "Stop when no task is queued or running.")
     var exitWhenIdle = false
@@ -51,6 +60,9 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let registry {
+            do { _ = try RegistryDatabase.load(directory: registry) } catch { throw CLIError("--registry: \(error)") }
+        }
         let queue = try database.open(reconnectFor: reconnect)
         var options = WorkerOptions(name: name)
         options.lease = lease

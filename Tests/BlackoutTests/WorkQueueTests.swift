@@ -21,7 +21,8 @@ struct WorkQueueTests {
                        log: String? = nil) throws -> Process {
         let p = Process()
         p.executableURL = CLI.executable
-        p.arguments = ["worker", "--db", db, "--archive-dir", archives, "--name", name, "--exit-when-idle"] + extra
+        p.arguments = ["worker", "--db", db, "--registry", TestData.path("registry"), "--archive-dir", archives, "--name", name,
+                       "--exit-when-idle"] + extra
         p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         p.standardOutput = FileHandle.nullDevice
         if let log {
@@ -196,6 +197,16 @@ struct WorkQueueTests {
         let tasks = try queue.tasks()
         #expect(tasks.map(\.state) == [.done, .failed] && tasks[1].error == "boom 3" && tasks[0].elements == 7)
         #expect(try queue.claim(worker: "b", lease: 60) == nil && queue.remaining() == 0)
+    }
+
+    /// `--registry` is read before anything else: a wrong directory stops the worker at once
+    /// with a message naming it, before it reaches the server (none listens here).
+    @Test func aWorkerWithAWrongRegistryStopsAtOnce() throws {
+        let port = try TestPostgres.freePort()
+        let r = try CLI.run(["worker", "--db", "postgres://nobody@127.0.0.1:\(port)/none", "--registry", "/nonexistent/registry",
+                             "--exit-when-idle"])
+        #expect(r.status == 1 && r.stderr.contains("--registry: /nonexistent/registry: cannot read the registry directory"), "\(r.stderr)")
+        #expect(!r.stderr.contains("PostgreSQL"), "\(r.stderr)")
     }
 
     /// A damaged file: the task is done with its damage recorded. A missing file: tried three
