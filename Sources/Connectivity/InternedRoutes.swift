@@ -20,7 +20,8 @@ public protocol InternedRoutes {
     /// does), and returns whether the path ends in an AS_SET (then it has no single origin,
     /// RFC 4271 section 5.1.2). An empty path is a route without AS_PATH.
     func path(_ id: UInt32, into asns: inout [UInt32]) -> Bool
-    /// Calls `body` with the prefix id and the path id of each route of peer `peer`, in any order.
+    /// Calls `body` with the prefix id and the path id of each route of peer `peer`, in any
+    /// order. A peer has at most one route to a prefix (as a BGP session without ADD-PATH).
     func forEachRoute(ofPeer peer: Int, _ body: (_ prefix: UInt32, _ path: UInt32) -> Void)
     /// The first ASN of path `id` and the id of the path after it (the same path without its
     /// first ASN, ending as it ends), nil when it is the path's only ASN; nil for an empty
@@ -41,7 +42,7 @@ extension CensusBuilder {
     /// part of the table.
     ///
     /// The routes are not copied: the census reads them from `table` when it sums
-    /// (`path(ofPeer:prefix:)`), so that a census of the monitor's tables costs a few bytes
+    /// (`paths(ofPrefix:peers:into:)`), so that a census of the monitor's tables costs a few bytes
     /// per prefix and per path, not per route. `table` must not change until `finish`.
     ///
     /// A builder reads one table: made with `init(options:registry:time:)`, given one
