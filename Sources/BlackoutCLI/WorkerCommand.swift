@@ -57,6 +57,7 @@ struct WorkerCommand: AsyncParsableCommand {
         try requireFlag("--lease", lease, in: "[1, 86400] seconds", lease >= 1 && lease <= 86_400)
         try requireFlag("--reconnect", reconnect, in: "[0, 3600] seconds", reconnect >= 0 && reconnect <= 3600)
         if name.isEmpty { throw ValidationError("--name must not be empty.") }
+        if registry?.isEmpty == true { throw ValidationError("--registry must name a directory.") }
     }
 
     func run() async throws {

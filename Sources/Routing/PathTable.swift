@@ -21,6 +21,15 @@ public struct PathTable {
     private var keys: [UInt64] = []
     /// id + 1 per slot, 0 when empty; the count is a power of two.
     private var slots = [UInt32](repeating: 0, count: 1 << 12)
+    /// Paths interned lately, by a hash of their ASNs (`recentHash`): the hash's upper 32 bits
+    /// and id + 1 per slot, direct-mapped, 0 when empty. A hit is checked against the trie
+    /// (`holds`), so it only saves the walk through the slots, never decides an id: a path
+    /// seen again costs a load per ASN instead of a probe and a load per ASN, and a peer's
+    /// new path whose rest is known (its own AS in front of another peer's path) one probe.
+    private var recent = [UInt64](repeating: 0, count: 1 << 14)
+    /// The bits of a slot that must equal the hash's before the trie is asked (the tag). A
+    /// test clears them, so that every path that lands on an occupied slot is left to `holds`.
+    var recentTagMask: UInt64 = 0xFFFF_FFFF_0000_0000
 
     /// The key of the empty path (no AS_PATH): no node has it, as no tail code reaches 2^32 - 1.
     static let emptyKey = UInt64.max
@@ -136,15 +145,68 @@ public struct PathTable {
     /// The same ASNs ending in a set and in a sequence are two paths (their origins differ).
     public mutating func intern(_ asns: [UInt32], endsInSet: Bool) -> UInt32 {
         guard !asns.isEmpty else { return node(Self.emptyKey) }
-        var tail = endsInSet ? Self.endsInSet : Self.endsInSequence
-        var id: UInt32 = 0
-        var i = asns.count
-        while i > 0 {
-            i -= 1
-            id = node(UInt64(asns[i]) << 32 | tail)
-            tail = UInt64(id) + 2
+        // Hashes of the path and of its rest (all but the first ASN), from the origin end.
+        var h = Self.recentSeed(endsInSet)
+        var rest = h
+        for k in stride(from: asns.count - 1, through: 0, by: -1) {
+            rest = h
+            h = Self.recentStep(h, asns[k])
         }
+        if let id = recentPath(h, asns, from: 0, endsInSet) { return id }
+        let tailOfFirst: UInt64
+        if asns.count > 1, let r = recentPath(rest, asns, from: 1, endsInSet) {
+            tailOfFirst = UInt64(r) + 2
+        } else {
+            var tail = endsInSet ? Self.endsInSet : Self.endsInSequence
+            var i = asns.count
+            while i > 1 {
+                i -= 1
+                tail = UInt64(node(UInt64(asns[i]) << 32 | tail)) + 2
+            }
+            if asns.count > 1 { remember(rest, UInt32(tail - 2)) }
+            tailOfFirst = tail
+        }
+        let id = node(UInt64(asns[0]) << 32 | tailOfFirst)
+        remember(h, id)
         return id
+    }
+
+    @inline(__always)
+    private static func recentSeed(_ endsInSet: Bool) -> UInt64 { endsInSet ? 0x2545_F491_4F6C_DD1D : 0x9E37_79B9_7F4A_7C15 }
+
+    @inline(__always)
+    private static func recentStep(_ h: UInt64, _ asn: UInt32) -> UInt64 {
+        var x = (h ^ UInt64(asn)) &* 0xFF51_AFD7_ED55_8CCD
+        x ^= x >> 32
+        return x
+    }
+
+    /// The id `recent` holds for hash `h`, if the trie confirms it is the path `asns[from...]`.
+    @inline(__always)
+    private func recentPath(_ h: UInt64, _ asns: [UInt32], from: Int, _ endsInSet: Bool) -> UInt32? {
+        let e = recent[Int(truncatingIfNeeded: h) & (recent.count - 1)]
+        guard e != 0, (e ^ h) & recentTagMask == 0 else { return nil }
+        let id = UInt32(truncatingIfNeeded: e) - 1
+        return holds(id, asns, from: from, endsInSet) ? id : nil
+    }
+
+    private mutating func remember(_ h: UInt64, _ id: UInt32) {
+        recent[Int(truncatingIfNeeded: h) & (recent.count - 1)] = (h >> 32) << 32 | UInt64(id + 1)
+    }
+
+    /// Whether node `id` is the path `asns[from...]` ending as `endsInSet` says.
+    private func holds(_ id: UInt32, _ asns: [UInt32], from: Int, _ endsInSet: Bool) -> Bool {
+        guard Int(id) < keys.count else { return false }
+        var k = keys[Int(id)]
+        var i = from
+        while true {
+            guard k != Self.emptyKey, UInt32(truncatingIfNeeded: k >> 32) == asns[i] else { return false }
+            let tail = k & 0xFFFF_FFFF
+            i += 1
+            if i == asns.count { return tail == (endsInSet ? Self.endsInSet : Self.endsInSequence) }
+            guard tail >= 2 else { return false }
+            k = keys[Int(tail - 2)]
+        }
     }
 
     /// The id of a path that `intern` was given, without adding it; nil if it never was.
@@ -195,5 +257,5 @@ public struct PathTable {
         }
     }
 
-    public var memoryBytes: Int { keys.capacity * 8 + slots.capacity * 4 }
+    public var memoryBytes: Int { keys.capacity * 8 + slots.capacity * 4 + recent.capacity * 8 }
 }

@@ -207,6 +207,8 @@ struct WorkQueueTests {
                              "--exit-when-idle"])
         #expect(r.status == 1 && r.stderr.contains("--registry: /nonexistent/registry: cannot read the registry directory"), "\(r.stderr)")
         #expect(!r.stderr.contains("PostgreSQL"), "\(r.stderr)")
+        let empty = try CLI.run(["worker", "--db", "postgres://nobody@127.0.0.1:\(port)/none", "--registry", ""])
+        #expect(empty.status == 64 && empty.stderr.contains("--registry must name a directory"), "\(empty.stderr)")
     }
 
     /// A damaged file: the task is done with its damage recorded. A missing file: tried three

@@ -1,7 +1,7 @@
 import Foundation
 import MRT
 import MRTArchive
-import Routing
+@testable import Routing
 import Testing
 import TestSupport
 
@@ -60,10 +60,14 @@ struct PathTableTests {
     /// On every path of a real update file: the ids match a dictionary of whole paths (one
     /// id per distinct path), `asns(id)` gives each path back as the flat table did, origins
     /// match, and a collector's paths share most of their nodes.
-    @Test func realPathsAsBefore() throws {
+    ///
+    /// Twice: as it runs, and with the tags of its cache of recent paths cleared, so that every
+    /// path that lands on an occupied slot of the cache is checked against the trie alone.
+    @Test(arguments: [true, false]) func realPathsAsBefore(recentTags: Bool) throws {
         let paths = try Self.realPaths(Self.updates) + Self.realPaths(Self.rib, limit: 100_000)
         #expect(paths.count == 53_794)
         var t = PathTable()
+        if !recentTags { t.recentTagMask = 0 }
         var model: [[UInt32]: [Bool: UInt32]] = [:]
         var asnsTotal = 0
         for p in paths {
