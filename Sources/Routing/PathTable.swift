@@ -21,7 +21,7 @@ public struct PathTable {
     private var keys: [UInt64] = []
     /// id + 1 per slot, 0 when empty; the count is a power of two.
     private var slots = [UInt32](repeating: 0, count: 1 << 12)
-    /// Paths interned lately, by a hash of their ASNs (`recentHash`): the hash's upper 32 bits
+    /// Paths interned lately, by a hash of their ASNs (`recentStep`): the hash's upper 32 bits
     /// and id + 1 per slot, direct-mapped, 0 when empty. A hit is checked against the trie
     /// (`holds`), so it only saves the walk through the slots, never decides an id: a path
     /// seen again costs a load per ASN instead of a probe and a load per ASN, and a peer's
