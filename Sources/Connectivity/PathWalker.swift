@@ -51,13 +51,18 @@ final class PathWalker: @unchecked Sendable {  // written while reading, only re
         buffer.reserveCapacity(64)
     }
 
-    private func id(_ asn: UInt32) -> Int32 {
+    /// The dense id of `asn` if it has one.
+    private func knownID(_ asn: UInt32) -> Int32? {
         if asn < 1 << 16 {
             let i = smallIDs[Int(asn)]
-            if i >= 0 { return i }
-        } else if let i = ids[asn] {
-            return i
+            return i >= 0 ? i : nil
         }
+        return ids[asn]
+    }
+
+    /// The dense id of `asn`, given one if it has none.
+    func register(_ asn: UInt32) -> Int32 {
+        if let i = knownID(asn) { return i }
         let i = Int32(asns.count)
         if asn < 1 << 16 { smallIDs[Int(asn)] = i } else { ids[asn] = i }
         asns.append(asn)
@@ -68,13 +73,9 @@ final class PathWalker: @unchecked Sendable {  // written while reading, only re
 
     /// The dense id of `asn`, given one by an earlier walk or `register`.
     func existingID(_ asn: UInt32) -> Int32 {
-        let i = asn < 1 << 16 ? smallIDs[Int(asn)] : ids[asn] ?? -1
-        precondition(i >= 0, "AS\(asn) was never registered")
+        guard let i = knownID(asn) else { preconditionFailure("AS\(asn) was never registered") }
         return i
     }
-
-    /// The dense id of `asn`, given one if it has none.
-    func register(_ asn: UInt32) -> Int32 { id(asn) }
 
     /// The international provider and frontier AS of the path `head` followed by the path of
     /// walk `w` (the walk as `ProviderWalk` would take it over the longer path): the same as
@@ -113,7 +114,7 @@ final class PathWalker: @unchecked Sendable {  // written while reading, only re
     func walk(_ asns: [UInt32], endsInSet: Bool, country: CountryCode) -> (walk: Int32, dependsOnCountry: Bool) {
         precondition(!asns.isEmpty, "a walk needs an AS path")
         path.removeAll(keepingCapacity: true)
-        for a in asns { path.append(id(a)) }
+        for a in asns { path.append(register(a)) }
         let origin = path[path.count - 1]
         let originCountry = countries[Int(origin)]
         var provider: Int32 = -1, frontier: Int32 = -1
