@@ -113,6 +113,8 @@ extension Monitor {
     public func takeResults() -> (bins: [(series: SeriesID, bin: SeriesBin)], events: [Event]) {
         let out = (bins, events)
         bins = []
+        // Most calls find no event closed: every reference stays as it is.
+        guard events.contains(where: { $0.end != nil }) else { return out }
         var renumber: [Int: Int] = [:]
         var open: [Event] = []
         for (k, e) in events.enumerated() where e.end == nil {

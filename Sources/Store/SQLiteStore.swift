@@ -174,6 +174,11 @@ public final class SQLiteStore: Store {
         if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         var config = Configuration()
         config.busyMode = .timeout(5)
+        // A page cache of up to 64 MiB (SQLite's default is 2 MiB): an ingest writes each bin's
+        // rows into the pages of every series that moved, all over the table, and with the
+        // default cache those pages were written out to the WAL and read back again and
+        // again (the 1-peer replay benchmark: 2.2 s of system time, 0.5 s with this).
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -65536") }
         watcher = nil
         do {
             let queue = try DatabaseQueue(path: path, configuration: config)
