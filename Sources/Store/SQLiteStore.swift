@@ -174,11 +174,6 @@ public final class SQLiteStore: Store {
         if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         var config = Configuration()
         config.busyMode = .timeout(5)
-        // A page cache of up to 64 MiB (SQLite's default is 2 MiB): an ingest writes each bin's
-        // rows into the pages of every series that moved, all over the table, and with the
-        // default cache those pages were written out to the WAL and read back again and
-        // again (the 1-peer replay benchmark: 2.2 s of system time, 0.5 s with this).
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -65536") }
         watcher = nil
         do {
             let queue = try DatabaseQueue(path: path, configuration: config)
@@ -252,6 +247,13 @@ public final class SQLiteStore: Store {
         var committed: Int?
         try wrap {
             try queue.write { db in
+                // While bins are written, a page cache of up to 64 MiB (SQLite's default is 2 MiB):
+                // each bin's rows go into the pages of every series that moved, all over the
+                // table, and with the default cache those pages were written out to the WAL and
+                // read back again and again (the 1-peer replay benchmark: 2.2 s of system time,
+                // 0.5 s with this). The checkpoint's pieces are new pages written once: they go
+                // through the default cache, or a 60-peer table's would hold 64 MiB more at the peak.
+                try db.execute(sql: "PRAGMA cache_size = -65536")
                 let bin = try BinInserter(db)
                 while let batch = bins() {
                     for (id, b) in batch { try bin.insert(id, b) }
@@ -282,6 +284,7 @@ public final class SQLiteStore: Store {
                 if r.checkpoint != nil { try writers.check(count: n, path: path) }
                 try db.execute(sql: "UPDATE commit_count SET n = n + 1 WHERE id = 1")
                 committed = n + 1
+                try db.execute(sql: "PRAGMA cache_size = -2000")
                 if let c = r.checkpoint {
                     try db.execute(sql: "DELETE FROM checkpoint_piece")
                     let insert = try db.makeStatement(sql: "INSERT INTO checkpoint_piece VALUES (?, ?, ?)")
