@@ -18,6 +18,8 @@ struct Baseline: Equatable {
     private var head = 0
     /// Distinct values in ascending order, with how often each is in the window.
     private var histogram: [(value: Int32, count: Int32)] = []
+    /// Where the last value tallied was in `histogram` (a series adds its level bin after bin).
+    private var hint = 0
     private(set) var count = 0
     private(set) var offset = 0
     let capacity: Int
@@ -79,10 +81,15 @@ struct Baseline: Equatable {
     /// Moves `value`'s count in the histogram by `delta`.
     private mutating func tally(_ value: Int32, _ delta: Int) {
         var lo = 0, hi = histogram.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if histogram[mid].value < value { lo = mid + 1 } else { hi = mid }
+        if hint < hi, histogram[hint].value == value {
+            lo = hint
+        } else {
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if histogram[mid].value < value { lo = mid + 1 } else { hi = mid }
+            }
         }
+        hint = lo
         if lo < histogram.count, histogram[lo].value == value {
             histogram[lo].count += Int32(delta)
             if histogram[lo].count == 0 { histogram.remove(at: lo) }
