@@ -49,13 +49,15 @@ extension Monitor {
         let s = series[Int(i)]
         let tail = s.prefixes.count - s.sortedCount
         guard tail > 0 else { return }
+        // The index read once: through `state` in the comparison, each one cost a retain and
+        // a release of the state and of the index's arrays (a RIB sorts every series).
+        let index = state.prefixes
         if tail * 32 < s.sortedCount {
             let added = s.prefixes[s.sortedCount...]
             s.prefixes.removeLast(tail)
-            let index = state.prefixes
             for p in added { s.prefixes.insert(p, at: Self.position(of: index[p], in: s.prefixes, index)) }
         } else {
-            s.prefixes.sort { state.prefixes[$0] < state.prefixes[$1] }
+            s.prefixes.sort { index[$0] < index[$1] }
         }
         s.sortedCount = s.prefixes.count
     }
