@@ -247,15 +247,17 @@ public final class SQLiteStore: Store {
         var committed: Int?
         try wrap {
             try queue.write { db in
-                // While bins are written, a page cache of up to 64 MiB (SQLite's default is 2 MiB):
-                // each bin's rows go into the pages of every series that moved, all over the
-                // table, and with the default cache those pages were written out to the WAL and
+                // From the second batch of bins on, a page cache of up to 64 MiB (SQLite's default
+                // is 2 MiB): each bin's rows go into the pages of every series that moved, all over
+                // the table, and with the default cache those pages were written out to the WAL and
                 // read back again and again (the 1-peer replay benchmark: 2.2 s of system time,
-                // 0.5 s with this). The checkpoint's pieces are new pages written once: they go
-                // through the default cache, or a 60-peer table's would hold 64 MiB more at the peak.
-                try db.execute(sql: "PRAGMA cache_size = -65536")
+                // 0.5 s with this). One batch (a RIB's bins) or the checkpoint's pieces, new pages
+                // written once, go through the default cache: a 60-peer RIB's peak would grow.
                 let bin = try BinInserter(db)
+                var batches = 0
                 while let batch = bins() {
+                    batches += 1
+                    if batches == 2 { try db.execute(sql: "PRAGMA cache_size = -65536") }
                     for (id, b) in batch { try bin.insert(id, b) }
                 }
                 let r = try rest()
