@@ -40,7 +40,7 @@ extension Monitor {
             guard s.listed.insert(p).inserted else { return }
         }
         s.prefixes.append(p)
-        s.lengths.insert(Int(state.prefix(p).length))
+        s.lengths.insert(Int(state.prefixes[p].length))
     }
 
     /// Series `i`'s prefixes in prefix order: the few added since the last time are inserted

@@ -413,7 +413,7 @@ public final class Monitor {
     func grow(_ prefix: UInt32) {
         while countrySeries.count <= Int(prefix) {
             let id = UInt32(countrySeries.count)
-            let p = state.prefix(id)
+            let p = state.prefixes[id]
             var s: Int32 = -1
             if let cc = registry?.country(of: p) {
                 s = seriesID(for: SeriesID(.country(cc), p.isV6 ? .ipv6 : .ipv4))
@@ -462,8 +462,8 @@ public final class Monitor {
     func originSeries(ofPath prefix: UInt32) -> Int32 {
         var o = pathSeries[Int(prefix)]
         if o == -2 {
-            let origin = state.origin(ofPath: prefixPath[Int(prefix)])
-            o = origin == 0 ? -1 : seriesID(for: SeriesID(.asn(origin), status[Int(prefix)] & 4 != 0 ? .ipv6 : .ipv4))
+            let origin = state.paths.origins[Int(prefixPath[Int(prefix)])]
+            o = origin == 0 ? -1 : seriesID(for: SeriesID(.asn(origin), state.prefixes[prefix].isV6 ? .ipv6 : .ipv4))
             pathSeries[Int(prefix)] = o
         }
         return o

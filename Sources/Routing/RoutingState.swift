@@ -59,13 +59,6 @@ public final class RoutingState {
     /// Length and checksum of the tables `writeTables` just wrote, for the next `encode`.
     var storedTables: (length: Int, checksum: UInt64)?
 
-    /// Prefix `id`, read in place: `state.prefixes[id]` from another module copies the
-    /// index out (a retain and a release of each of its arrays), which a hot loop feels.
-    public func prefix(_ id: UInt32) -> Prefix { prefixes[id] }
-
-    /// The origin AS of path `id` (0: none), read in place (see `prefix(_:)`).
-    public func origin(ofPath id: UInt32) -> UInt32 { paths.origins[Int(id)] }
-
     private func noteRIB(peer: UInt32, prefix: UInt32) {
         if ribFresh.contains(peer) { return }
         if ribSeen[peer] == nil, tables[Int(peer)].count == 0 {
