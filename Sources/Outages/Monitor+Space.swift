@@ -115,7 +115,10 @@ extension Monitor {
         let s = series[Int(i)]
         if s.sinceNormal[p] == nil { s.sinceNormal[p] = !joined }
         if spaceRecount != nil {
-            spaceRecount!.insert(i)
+            if !s.recountPending {
+                s.recountPending = true
+                spaceRecount!.append(i)
+            }
             return
         }
         let d = spaceDelta(p, in: i)
@@ -147,7 +150,10 @@ extension Monitor {
         body()
         let moved = spaceRecount!.sorted()
         spaceRecount = nil
-        for i in moved { series[Int(i)].spaceUnits = countSpace(i) }
+        for i in moved {
+            series[Int(i)].recountPending = false
+            series[Int(i)].spaceUnits = countSpace(i)
+        }
     }
 }
 

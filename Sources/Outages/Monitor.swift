@@ -46,8 +46,9 @@ public final class Monitor {
     /// judges each prefix once, not once per peer.
     var rebaseMark: [Bool] = []
     var rebaseList: [UInt32] = []
-    /// Series whose prefixes moved while their spaces are to be counted afresh (`recountSpaces`).
-    var spaceRecount: Set<Int32>?
+    /// Series whose prefixes moved while their spaces are to be counted afresh (`recountSpaces`),
+    /// each once (`SeriesState.recountPending`).
+    var spaceRecount: [Int32]?
 
     // Per peer id.
     var synced: [Bool] = []

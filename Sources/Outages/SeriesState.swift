@@ -47,6 +47,8 @@ final class SeriesState {
     var sortedCount = 0
     /// The prefix lengths among `prefixes` (where a covering prefix may be).
     var lengths = LengthSet()
+    /// Whether it is in `Monitor.spaceRecount`.
+    var recountPending = false
 
     // This bin.
     var announcements = 0, withdrawals = 0, pathChanges = 0, flaps = 0, unstable = 0
