@@ -2,6 +2,7 @@ import Collectors
 import Foundation
 import MRT
 import Outages
+import Pipeline
 import Registry
 import ScenarioSupport
 import Store
@@ -110,7 +111,7 @@ struct LiveCommandTests {
     }
 
     static func kpBins(_ db: String) throws -> [SeriesBin] {
-        try SQLiteStore(path: db).bins(SeriesID(.country(CountryCode("KP")!)), from: t0, to: nil)
+        try StoreLocation.open(db).bins(SeriesID(.country(CountryCode("KP")!)), from: t0, to: nil)
     }
 
     static func describe(_ bins: [SeriesBin]) -> String {
@@ -118,7 +119,7 @@ struct LiveCommandTests {
     }
 
     static func outages(_ db: String, _ cc: String = "KP") throws -> [Event] {
-        try SQLiteStore(path: db).events(EventQuery(country: CountryCode(cc)!, kind: .outage)).filter { $0.asn == nil }
+        try StoreLocation.open(db).events(EventQuery(country: CountryCode(cc)!, kind: .outage)).filter { $0.asn == nil }
     }
 
     // MARK: Tests
@@ -332,12 +333,15 @@ struct LiveCommandTests {
     }
 
     /// Stopped with SIGTERM while KP's outage is open, restarted with rrc21's next RIB dump:
-    /// the outage opened by the first run is closed by the second (same start, one event).
-    @Test(.timeLimit(.minutes(5))) func restartResumesFromTheCheckpoint() throws {
+    /// the outage opened by the first run is closed by the second (same start, one event),
+    /// in a SQLite file and in PostgreSQL (`live --db postgres://…`).
+    @Test(.timeLimit(.minutes(5)), arguments: StoreKind.allCases)
+    func restartResumesFromTheCheckpoint(store kind: StoreKind) throws {
         let f = try Self.fixture.get()
         let dir = try Self.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let db = dir.appendingPathComponent("live.sqlite").path
+        let (db, remove) = try kind.location("live")
+        defer { remove() }
         do {
             let server = try LiveServer(stream: try Self.write(Self.stream(f, minutes: 1...150, kpDown: 120) + ["#!end"], in: dir),
                                         subscriptions: 2, pingInterval: 5)
