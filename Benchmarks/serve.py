@@ -2,7 +2,7 @@
 """Load on `blackout serve` with wrk, while an ingest writes to the same store.
 
     python3 Benchmarks/serve.py [--blackout PATH] [--benchdata PATH] [--days 3] [--country US]
-                                [--duration 10] [--keep-data DIR]
+                                [--duration 10] [--keep-data DIR] [--db postgres://USER:PASSWORD@HOST/DB]
 
 Target (issue 11): `wrk -t2 -c32 -d10s --latency` against
 /api/v1/countries/{CC}/timeline for a day of 5-minute bins (the route's default range: the
@@ -22,6 +22,10 @@ for once after a commit (the first answer of each), and a wrk run over every cou
 timeline with a new range per request (never cached).
 
 Also printed, for comparison, the same wrk run with no ingest.
+
+With --db, the store is that PostgreSQL database instead of a SQLite file in the data directory:
+it is filled from scratch (`ingest --from-scratch`, everything in it is replaced), then the same
+runs are made, the server reading through its pool of connections.
 """
 import argparse
 import calendar
@@ -123,6 +127,7 @@ def main():
     ap.add_argument("--country", default="US", help="the country whose timeline is asked for")
     ap.add_argument("--duration", type=int, default=10, help="seconds of each wrk run")
     ap.add_argument("--keep-data", default=None, help="keep the generated archives and store in this directory")
+    ap.add_argument("--db", default=None, help="a PostgreSQL URL to serve from instead (its data is replaced)")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install -y wrk)")
@@ -142,11 +147,11 @@ def main():
         rib = [f for f in files if "/RIBS/" in f or ".ribs." in f or "/rib." in f]
         updates = sorted(f for f in files if f not in rib)
         first = int(len(updates) * args.days / (args.days + 1))
-        db = os.path.join(tmp, "store.sqlite")
-        if not os.path.exists(db):
+        db = args.db or os.path.join(tmp, "store.sqlite")
+        if args.db or not os.path.exists(db):
             start = time.perf_counter()
-            subprocess.run([blackout, "ingest", "-q", "--db", db, "--registry", REGISTRY] + rib + updates[:first], check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run([blackout, "ingest", "-q", "--from-scratch", "--db", db, "--registry", REGISTRY] + rib + updates[:first],
+                           check=True, stdout=subprocess.DEVNULL)
             print(f"store: {len(rib)} RIB and {first} update files ingested in {time.perf_counter() - start:.0f} s", flush=True)
         rest = updates[first:]
         chunks = [rest[i:i + 4] for i in range(0, len(rest), 4)]
@@ -156,7 +161,7 @@ def main():
         countries = json.loads(get(base + "/api/v1/countries")[1])["countries"]
         url = f"{base}/api/v1/countries/{args.country}/timeline"
         timeline = json.loads(get(url)[1])
-        print(f"store: {health['countries']} countries, latest data {health['latest_data']}; "
+        print(f"store: {'PostgreSQL' if args.db else 'SQLite'}, {health['countries']} countries, latest data {health['latest_data']}; "
               f"{args.country} timeline: {len(timeline['points'])} points from {timeline['from']} to {timeline['to']}, "
               f"{len(get(url)[1])} bytes", flush=True)
 
