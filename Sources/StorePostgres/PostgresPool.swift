@@ -43,7 +43,9 @@ final class PostgresPool: @unchecked Sendable {
                                                  password: location.password, database: location.database,
                                                  tls: try Self.tls(location))
         c.options.connectTimeout = .seconds(5)
-        if location.tls == .verifyFull { c.options.tlsServerName = location.host }
+        // The server name for SNI and for verify-full's check is the host, which postgres-nio
+        // takes by itself; an IP address is checked against the certificate's addresses (it
+        // cannot be an SNI name: naming it here failed every verify-full URL with an address).
         configuration = c
     }
 
@@ -173,13 +175,17 @@ final class PostgresPool: @unchecked Sendable {
     static func isConnectionFailure(_ error: any Error) -> Bool {
         guard let e = error as? PSQLError else { return error is IOError || error is ChannelError }
         switch e.code {
-        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown: return true
+        case .connectionError: return !isTLSFailure(e)  // a certificate refused stays refused: not retried
+        case .serverClosedConnection, .clientClosedConnection, .uncleanShutdown: return true
         case .server:
             // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now (starting up).
             return ["57P01", "57P02", "57P03"].contains(e.serverInfo?[.sqlState] ?? "")
         default: return false
         }
     }
+
+    /// Whether the TLS handshake failed (a certificate not trusted, or naming another host).
+    static func isTLSFailure(_ e: PSQLError) -> Bool { e.underlying is NIOSSLError || e.underlying is NIOSSLExtraError }
 
     /// Whether a `StoreError` made by `PostgresErrors` says the connection failed.
     static func isConnectionFailure(storeError error: any Error) -> Bool {
@@ -262,6 +268,13 @@ enum PostgresErrors {
                 // 40001 serialization_failure, 40P01 deadlock, 55P03 lock_not_available: try again.
                 busy = ["40001", "40P01", "55P03"].contains(state)
                 if PostgresPool.isConnectionFailure(e) { message = "the server shut down: " + message }
+            case .connectionError where PostgresPool.isTLSFailure(e):
+                message = "the TLS handshake with \(l.host):\(l.port) failed (\(e.underlying.map { "\($0)" } ?? "?"))"
+                if l.tls == .verifyCA || l.tls == .verifyFull {
+                    message += "; sslmode=\(l.tls.rawValue) trusts "
+                        + (l.rootCertificate.map { "the CA certificates in sslrootcert=\($0)" } ?? "the system's CA certificates (sslrootcert=FILE names others)")
+                        + (l.tls == .verifyFull ? ", and the certificate must name \(l.host)" : "")
+                }
             case .connectionError:
                 message = "cannot reach PostgreSQL at \(l.host):\(l.port)" + (e.underlying.map { " (\($0))" } ?? "")
                     + "; is the server running, and is the address right?"

@@ -116,10 +116,15 @@ public enum TestPostgres {
 
         /// Addresses the server listens on (`listen_addresses`), by default `host`.
         public let listen: String
+        /// Whether it takes TLS connections only (`tls` given to `init`).
+        public let tlsOnly: Bool
 
         /// - Parameters:
         ///   - clients: networks (CIDR) allowed to connect with the password, beside the loopback.
-        public init(host: String = "127.0.0.1", port: Int, prefix: [String] = [], listen: String? = nil, clients: [String] = []) throws {
+        ///   - tls: a certificate and its key (PEM files): the server then takes TLS
+        ///     connections only, and refuses the others.
+        public init(host: String = "127.0.0.1", port: Int, prefix: [String] = [], listen: String? = nil, clients: [String] = [],
+                    tls: (certificate: String, key: String)? = nil) throws {
             guard FileManager.default.isExecutableFile(atPath: bin + "/initdb") else {
                 throw Failure("\(bin)/initdb is missing: install Debian's postgresql-15 (apt-get install -y postgresql-15; .ci/run does)")
             }
@@ -127,6 +132,7 @@ public enum TestPostgres {
             self.port = port
             self.prefix = prefix
             self.listen = listen ?? host
+            tlsOnly = tls != nil
             directory = URL(fileURLWithPath: "/tmp/blackout-pg-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let password = directory.appendingPathComponent("pw")
@@ -135,6 +141,19 @@ public enum TestPostgres {
             try chownToPostgres(password.path)
             try asServerUser(bin + "/initdb", ["-D", data, "-U", "blackout", "--pwfile", password.path, "--auth=scram-sha-256",
                                                "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], what: "initdb")
+            if let tls {
+                // The server's own copies, the key readable by it alone (PostgreSQL insists).
+                for (from, name) in [(tls.certificate, "server.crt"), (tls.key, "server.key")] {
+                    let to = URL(fileURLWithPath: data).appendingPathComponent(name).path
+                    try FileManager.default.copyItem(atPath: from, toPath: to)
+                    try chownToPostgres(to)
+                    chmod(to, 0o600)
+                }
+                let rules = "hostssl all all 127.0.0.0/8 scram-sha-256\nhostssl all all ::1/128 scram-sha-256\n"
+                    + "hostnossl all all all reject\n"
+                try rules.write(toFile: URL(fileURLWithPath: data).appendingPathComponent("pg_hba.conf").path, atomically: false,
+                                encoding: .utf8)
+            }
             if !clients.isEmpty {
                 let hba = URL(fileURLWithPath: data).appendingPathComponent("pg_hba.conf")
                 let lines = clients.map { "host all all \($0) scram-sha-256\n" }.joined()
@@ -151,7 +170,8 @@ public enum TestPostgres {
 
         public func start() throws {
             try asServerUser(bin + "/pg_ctl", ["-D", data, "-w", "-t", "60", "-l", directory.appendingPathComponent("log").path,
-                                               "-o", "-h \(listen) -p \(port) -k \(directory.path) -c fsync=off -c max_connections=200",
+                                               "-o", "-h \(listen) -p \(port) -k \(directory.path) -c fsync=off -c max_connections=200"
+                                                   + (tlsOnly ? " -c ssl=on" : ""),
                                                "start"], what: "pg_ctl start")
         }
 
