@@ -51,6 +51,9 @@ final class PostgresPool: @unchecked Sendable {
 
     /// libpq's `sslmode` as postgres-nio's TLS setting.
     private static func tls(_ l: PostgresLocation) throws -> PostgresConnection.Configuration.TLS {
+        if let root = l.rootCertificate, l.tls == .verifyCA || l.tls == .verifyFull, !FileManager.default.isReadableFile(atPath: root) {
+            throw StoreError(path: l.description, "sslrootcert=\(root): cannot read the file (the CA certificates, PEM, that sslmode=\(l.tls.rawValue) trusts)")
+        }
         do {
             switch l.tls {
             case .disable:

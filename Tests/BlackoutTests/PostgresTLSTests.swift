@@ -81,6 +81,13 @@ import TestSupport
         #expect(try caOnly.events(EventQuery()).isEmpty)
         caOnly.close()
 
+        // A CA file that is not there is named.
+        #expect {
+            try PostgresStore("\(base)/tls?sslmode=verify-full&sslrootcert=\(dir.path)/missing.pem", reconnectFor: 1)
+        } throws: { error in
+            "\(error)".contains("sslrootcert=\(dir.path)/missing.pem: cannot read the file")
+        }
+
         // Without TLS the server refuses the connection.
         #expect {
             try PostgresStore("\(base)/tls?sslmode=disable", reconnectFor: 1)
