@@ -46,20 +46,12 @@ struct Baseline: Equatable {
 
     private mutating func append(_ r: Int32, _ n: Int) {
         var drop = count + n - capacity
-        // How much `r`'s count in the histogram moves.
+        // How much `r`'s count in the histogram moves. Bins leaving that hold `r` itself (a
+        // settled series, the common case) only lessen it: a full window at one level moves nothing.
         var tallied = n
-        // The common case, a settled series: the oldest bins leaving hold the value coming
-        // in, so its count moves by the difference only (not at all in a full window).
-        if drop > 0, runs[head].value == r, Int(runs[head].count) >= drop {
-            runs[head].count -= Int32(drop)
-            if runs[head].count == 0 { head += 1 }
-            count -= drop
-            tallied -= drop
-            drop = 0
-        }
         while drop > 0 {
             let take = min(drop, Int(runs[head].count))
-            tally(runs[head].value, -take)
+            if runs[head].value == r { tallied -= take } else { tally(runs[head].value, -take) }
             runs[head].count -= Int32(take)
             if runs[head].count == 0 { head += 1 }
             drop -= take
